@@ -1,0 +1,19 @@
+import { HookUndeliverableEvent } from './events/hook-undeliverable.event';
+import { IngestRecordsEvent } from './events/ingest-records.event';
+import { LoadEvent } from './events/load.event';
+import { AccountChangedEvent, ApiKeyChangedEvent, DestinationChangedEvent, HookChangedEvent } from './events/registry.events';
+import { Subject, Subjects } from './subjects';
+
+/** The payload class of every subject: what a consumer validates before acting. */
+export const EventClasses = {
+  [Subjects.TableLoaded]: LoadEvent,
+  [Subjects.TableRejected]: LoadEvent,
+  [Subjects.IngestRecords]: IngestRecordsEvent,
+  [Subjects.HookUndeliverable]: HookUndeliverableEvent,
+  [Subjects.AccountChanged]: AccountChangedEvent,
+  [Subjects.ApiKeyChanged]: ApiKeyChangedEvent,
+  [Subjects.DestinationChanged]: DestinationChangedEvent,
+  [Subjects.HookChanged]: HookChangedEvent,
+} satisfies Record<Subject, new () => object>;
+
+export type EventOf<S extends Subject> = InstanceType<(typeof EventClasses)[S]>;

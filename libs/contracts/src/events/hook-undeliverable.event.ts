@@ -1,0 +1,43 @@
+import { IsDateString, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUrl, MaxLength, Min, ValidateIf } from 'class-validator';
+
+/** dispatcher → email-notifier: a hook gave up on one event after its last attempt. */
+export class HookUndeliverableEvent {
+  /** The load event's id; with hook_id it names the undeliverable delivery. */
+  @IsString() @IsNotEmpty() @MaxLength(255)
+  event_id: string;
+
+  @IsIn(['table.loaded', 'table.rejected', 'ping'])
+  event_type: string;
+
+  /** The Standard Webhooks `webhook-id` every attempt carried. */
+  @IsString() @IsNotEmpty() @MaxLength(255)
+  webhook_id: string;
+
+  @IsInt() @Min(1)
+  hook_id: number;
+
+  @IsInt() @Min(1)
+  client_id: number;
+
+  @IsUrl({ protocols: ['https'], require_protocol: true, require_tld: false })
+  url: string;
+
+  @IsString() @MaxLength(255)
+  integration_name: string;
+
+  @IsString() @MaxLength(255)
+  table_name: string;
+
+  @IsInt() @Min(1)
+  attempts: number;
+
+  /** The last raw error: a status line or a network error. */
+  @IsString() @MaxLength(4096)
+  last_error: string;
+
+  @IsOptional() @ValidateIf((_, v) => v !== null) @IsInt()
+  last_status_code?: number | null;
+
+  @IsDateString()
+  occurred_at: string;
+}

@@ -1,0 +1,87 @@
+import { Type } from 'class-transformer';
+import {
+  IsArray,
+  IsBoolean,
+  IsDateString,
+  IsInt,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsString,
+  MaxLength,
+  Min,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+
+/** One table of a load, as in the `tables` array of the Stitch post-load body. */
+export class LoadedTable {
+  @IsString() @IsNotEmpty() @MaxLength(255)
+  table_name: string;
+
+  @IsOptional() @IsString() @MaxLength(255)
+  destination_table_name?: string;
+
+  @IsOptional() @IsInt() @Min(0)
+  num_rows?: number;
+
+  @IsOptional() @IsInt() @Min(0)
+  num_rows_rejected?: number;
+
+  @IsOptional() @ValidateIf((_, v) => v !== null) @IsDateString()
+  max_time_extracted?: string | null;
+
+  @IsOptional() @ValidateIf((_, v) => v !== null) @IsObject()
+  bookmark_metadata?: Record<string, unknown> | null;
+}
+
+/**
+ * Body of `table.loaded` and `table.rejected` (SPEC §4). Three fields are required;
+ * every other one is defaulted by the consumer (see the dispatcher).
+ */
+export class LoadEvent {
+  @IsInt() @Min(1)
+  client_id: number;
+
+  @IsString() @IsNotEmpty() @MaxLength(255)
+  integration_name: string;
+
+  @IsString() @IsNotEmpty() @MaxLength(255)
+  table_name: string;
+
+  @IsOptional() @IsString() @IsNotEmpty() @MaxLength(255)
+  event_id?: string;
+
+  @IsOptional() @IsInt() @Min(1)
+  destination_id?: number;
+
+  @IsOptional() @IsInt() @Min(0)
+  num_rows?: number;
+
+  @IsOptional() @IsInt() @Min(0)
+  num_rows_rejected?: number;
+
+  @IsOptional() @IsString() @MaxLength(4096)
+  error_message?: string;
+
+  @IsOptional() @IsDateString()
+  minimum_sdc_batched_at?: string;
+
+  @IsOptional() @ValidateIf((_, v) => v !== null) @IsDateString()
+  max_time_extracted?: string | null;
+
+  @IsOptional() @IsInt() @Min(0)
+  table_version?: number;
+
+  @IsOptional() @IsBoolean()
+  new_version?: boolean;
+
+  @IsOptional() @IsString() @MaxLength(255)
+  destination_table_name?: string;
+
+  @IsOptional() @ValidateIf((_, v) => v !== null) @IsObject()
+  bookmark_metadata?: Record<string, unknown> | null;
+
+  @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => LoadedTable)
+  tables?: LoadedTable[];
+}

@@ -1,0 +1,38 @@
+/**
+ * NATS subjects and JetStream streams of SPEC §4. These are the logical names; the
+ * messaging lib prefixes them with NATS_NAMESPACE when one is set (tests do, so that
+ * a test run never touches the streams `npm start` uses).
+ */
+export const Subjects = {
+  TableLoaded: 'table.loaded',
+  TableRejected: 'table.rejected',
+  IngestRecords: 'ingest.records',
+  HookUndeliverable: 'hook.undeliverable',
+  AccountChanged: 'registry.account.changed',
+  ApiKeyChanged: 'registry.api_key.changed',
+  DestinationChanged: 'registry.destination.changed',
+  HookChanged: 'registry.hook.changed',
+} as const;
+
+export type Subject = (typeof Subjects)[keyof typeof Subjects];
+
+/** A dead-lettered message keeps its original subject after this prefix. */
+export const DEADLETTER_SUBJECT_PREFIX = 'deadletter.';
+
+export const Streams = {
+  LOADS: { name: 'LOADS', subjects: [Subjects.TableLoaded, Subjects.TableRejected] },
+  INGEST: { name: 'INGEST', subjects: [Subjects.IngestRecords] },
+  NOTIFY: { name: 'NOTIFY', subjects: [Subjects.HookUndeliverable] },
+  REGISTRY: { name: 'REGISTRY', subjects: ['registry.>'] },
+  DEADLETTER: { name: 'DEADLETTER', subjects: [`${DEADLETTER_SUBJECT_PREFIX}>`] },
+} as const;
+
+export type StreamName = keyof typeof Streams;
+
+/** Headers the dead-letter publish adds, so an operator can see why and from where. */
+export const DeadLetterHeaders = {
+  Reason: 'Posthooks-Deadletter-Reason',
+  OriginalSubject: 'Posthooks-Original-Subject',
+  OriginalStream: 'Posthooks-Original-Stream',
+  OriginalSequence: 'Posthooks-Original-Sequence',
+} as const;

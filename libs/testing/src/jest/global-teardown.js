@@ -1,0 +1,23 @@
+// Removes what this run created: its databases and its namespaced streams.
+const { connect } = require('nats');
+const { Client } = require('pg');
+const { natsUrl, databaseUrl } = require('./test-run');
+
+module.exports = async function globalTeardown() {
+  const run = process.env.POSTHOOKS_TEST_RUN;
+  if (!run) return;
+
+  const nats = await connect({ servers: natsUrl(), reconnect: false });
+  const jsm = await nats.jetstreamManager();
+  const prefix = `T${run}`.toUpperCase();
+  for await (const stream of jsm.streams.list()) {
+    if (stream.config.name.startsWith(prefix)) await jsm.streams.delete(stream.config.name);
+  }
+  await nats.close();
+
+  const pg = new Client({ connectionString: databaseUrl('postgres') });
+  await pg.connect();
+  const { rows } = await pg.query('SELECT datname FROM pg_database WHERE datname LIKE $1', [`posthooks_test_${run}%`]);
+  for (const { datname } of rows) await pg.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+  await pg.end();
+};

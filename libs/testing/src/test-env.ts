@@ -1,0 +1,25 @@
+/**
+ * The connection settings of this test run (set by the Jest global setup). A test file
+ * asks for its own namespace so parallel test files never compete for messages.
+ */
+export interface TestEnv {
+  NATS_URL: string;
+  NATS_NAMESPACE: string;
+  DATABASE_URL: string;
+}
+
+export function testEnv(name?: string): TestEnv {
+  const { NATS_URL, NATS_NAMESPACE, DATABASE_URL } = process.env;
+  if (!NATS_URL || !NATS_NAMESPACE || !DATABASE_URL) {
+    throw new Error('run tests with `npm test`: the Jest global setup provides NATS_URL, NATS_NAMESPACE and DATABASE_URL');
+  }
+  const suffix = name ? `_${name.toLowerCase().replace(/[^a-z0-9]+/g, '_')}` : '';
+  return { NATS_URL, NATS_NAMESPACE: `${NATS_NAMESPACE}${suffix}`, DATABASE_URL: suffix ? databaseVariant(DATABASE_URL, suffix) : DATABASE_URL };
+}
+
+/** A sibling database of the run's (`posthooks_test_<run>_<name>`), dropped by the teardown too. */
+function databaseVariant(url: string, suffix: string): string {
+  const u = new URL(url);
+  u.pathname = `${u.pathname}${suffix}`;
+  return u.toString();
+}
