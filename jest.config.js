@@ -1,7 +1,15 @@
-// `npm test` runs every project from here, once, so one global setup creates this run's
-// own database and NATS namespace (see libs/testing/src/jest/global-setup.ts).
+// `npm test` runs every project from here, once, so one global setup gives the run its
+// own database and NATS namespace (libs/testing/src/jest/global-setup.js).
+const { existsSync, readdirSync } = require('node:fs');
+const { join } = require('node:path');
+
+const projects = ['apps', 'libs']
+  .flatMap((dir) => readdirSync(join(__dirname, dir)).map((name) => join(__dirname, dir, name)))
+  .concat(join(__dirname, 'e2e'))
+  .filter((dir) => existsSync(join(dir, 'jest.config.js')));
+
 module.exports = {
-  projects: ['<rootDir>/apps/*/jest.config.js', '<rootDir>/libs/*/jest.config.js', '<rootDir>/e2e/jest.config.js'],
+  projects,
   globalSetup: '<rootDir>/libs/testing/src/jest/global-setup.js',
   globalTeardown: '<rootDir>/libs/testing/src/jest/global-teardown.js',
 };

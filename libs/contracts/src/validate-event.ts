@@ -23,7 +23,8 @@ export function validateEvent<S extends Subject>(subject: S, plain: unknown): Ev
   if (typeof plain !== 'object' || plain === null || Array.isArray(plain)) {
     return { ok: false, reason: 'not a JSON object' };
   }
-  const event = plainToInstance(EventClasses[subject], plain) as EventOf<S>;
+  const cls: new () => object = EventClasses[subject];
+  const event = plainToInstance(cls, plain) as EventOf<S>;
   const errors = validateSync(event, { whitelist: true, forbidUnknownValues: true });
   if (errors.length > 0) return { ok: false, reason: `invalid ${subject}: ${describe(errors)}` };
   return { ok: true, event };

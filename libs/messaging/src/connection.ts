@@ -1,0 +1,27 @@
+import { connect, NatsConnection } from 'nats';
+
+export const NATS_START_HINT =
+  'start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log';
+
+/**
+ * Connects once, failing fast with the URL when the server is not there (a service must
+ * not start without NATS); after that the client reconnects by itself, forever.
+ */
+export async function connectNats(url: string, name: string): Promise<NatsConnection> {
+  try {
+    const nc = await connect({ servers: url.split(','), name, timeout: 5000, maxReconnectAttempts: -1, reconnectTimeWait: 1000, waitOnFirstConnect: false });
+    // A server without JetStream accepts the connection but cannot hold any stream.
+    await (await nc.jetstreamManager()).getAccountInfo().catch(async (err: Error) => {
+      await nc.close();
+      throw new Error(`JetStream is not enabled (${err.message}); start nats-server with -js`);
+    });
+    return nc;
+  } catch (err) {
+    throw new Error(`NATS is not reachable at ${redactNatsUrl(url)}: ${(err as Error).message}. To run it locally: ${NATS_START_HINT}`);
+  }
+}
+
+/** NATS URLs may carry user:password or a token; never print them. */
+export function redactNatsUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/g, '//***@');
+}

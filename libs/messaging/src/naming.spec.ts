@@ -1,0 +1,20 @@
+import { NatsNaming } from './naming';
+
+describe('NatsNaming', () => {
+  it('uses the contract names as they are without a namespace', () => {
+    const n = new NatsNaming();
+    expect([n.subject('table.loaded'), n.stream('LOADS'), n.deadLetterSubject('table.loaded')]).toEqual(['table.loaded', 'LOADS', 'deadletter.table.loaded']);
+    expect(n.logical('table.loaded')).toBe('table.loaded');
+  });
+
+  it('prefixes subjects and streams with a namespace and strips it back', () => {
+    const n = new NatsNaming('t42');
+    expect([n.subject('table.loaded'), n.stream('LOADS'), n.deadLetterSubject('table.loaded')]).toEqual(['t42.table.loaded', 'T42_LOADS', 't42.deadletter.table.loaded']);
+    expect(n.logical('t42.table.loaded')).toBe('table.loaded');
+    expect(n.logical('table.loaded')).toBeUndefined();
+  });
+
+  it('refuses a namespace that would make an invalid subject', () => {
+    expect(() => new NatsNaming('a.b')).toThrow(/namespace/);
+  });
+});

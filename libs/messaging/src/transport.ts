@@ -1,0 +1,196 @@
+import { Logger } from '@nestjs/common';
+import { CustomTransportStrategy, Server } from '@nestjs/microservices';
+import { DeadLetterHeaders, EventClasses, parseEvent, StreamName, Streams, Subject } from '@posthooks/contracts';
+import { Consumer, ConsumerMessages, headers as natsHeaders, JetStreamClient, JsMsg, NatsConnection } from 'nats';
+import { lastValueFrom } from 'rxjs';
+import { JetStreamContext } from './context';
+import { verdictOf } from './errors';
+import { handlerSeconds, messagesHandled } from './metrics';
+import { NatsNaming } from './naming';
+import { provisionConsumer } from './provisioning';
+import { Semaphore } from './semaphore';
+
+export interface ConsumerOptions {
+  stream: StreamName;
+  /** Durable name, shared by every replica of the service so that they split the work. */
+  durable: string;
+  /** One logical subject; default: every subject of the stream. */
+  filterSubject?: string;
+  /** Handlers running at once for this consumer (default 16). 1 keeps stream order. */
+  concurrency?: number;
+  /** Unacked time before the server redelivers (default 30 s); slow handlers call working(). */
+  ackWaitMs?: number;
+  /** Deliveries before a failing message is dead-lettered (default 20). */
+  maxDeliver?: number;
+  /** First retry delay after an unexpected handler error, doubled per delivery, capped at 1 min (default 1 s). */
+  retryDelayMs?: number;
+}
+
+export interface JetStreamTransportOptions {
+  connection: NatsConnection;
+  naming: NatsNaming;
+  consumers: ConsumerOptions[];
+  /** How long close() waits for running handlers before it lets go (default 10 s). */
+  drainTimeoutMs?: number;
+}
+
+type ResolvedConsumer = Required<Omit<ConsumerOptions, 'filterSubject'>> & Pick<ConsumerOptions, 'filterSubject'>;
+
+/**
+ * A NestJS transport over JetStream durable pull consumers: `@EventPattern('table.loaded')`
+ * handlers get the validated event and a JetStreamContext. A handler that returns acks
+ * the message; one that throws RetryLater is redelivered after its delay; anything that
+ * can never succeed (not JSON, fails validation, DeadLetter) goes to DEADLETTER and is
+ * acked, so a bad message never blocks a consumer.
+ */
+export class JetStreamTransport extends Server implements CustomTransportStrategy {
+  private readonly log = new Logger('JetStreamTransport');
+  private readonly js: JetStreamClient;
+  private readonly consumers: ResolvedConsumer[];
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly batches = new Set<ConsumerMessages>();
+  private loops: Promise<void>[] = [];
+  private running = false;
+
+  constructor(private readonly options: JetStreamTransportOptions) {
+    super();
+    this.js = options.connection.jetstream();
+    this.consumers = options.consumers.map((c) => ({
+      concurrency: 16,
+      ackWaitMs: 30_000,
+      maxDeliver: 20,
+      retryDelayMs: 1000,
+      ...c,
+    }));
+  }
+
+  async listen(callback: (err?: unknown) => void): Promise<void> {
+    try {
+      const jsm = await this.options.connection.jetstreamManager();
+      for (const c of this.consumers) {
+        await provisionConsumer(jsm, this.options.naming, { ...c, maxAckPending: c.concurrency * 4 });
+      }
+      this.running = true;
+      this.loops = this.consumers.map((c) => this.pullLoop(c));
+      callback();
+    } catch (err) {
+      callback(err);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    for (const batch of this.batches) batch.stop();
+    const timeout = new Promise<void>((resolve) => setTimeout(resolve, this.options.drainTimeoutMs ?? 10_000).unref());
+    await Promise.race([Promise.allSettled([...this.loops, ...this.inFlight]), timeout]);
+  }
+
+  on(): never {
+    throw new Error('JetStreamTransport has no status events; watch the NATS connection instead');
+  }
+
+  unwrap<T>(): T {
+    return this.options.connection as T;
+  }
+
+  private async pullLoop(c: ResolvedConsumer): Promise<void> {
+    const slots = new Semaphore(c.concurrency);
+    let consumer: Consumer | undefined;
+    while (this.running) {
+      try {
+        consumer ??= await this.js.consumers.get(this.options.naming.stream(Streams[c.stream].name), c.durable);
+        await slots.whenAvailable();
+        if (!this.running) break;
+        // Ask only for as many messages as there are free slots: what we hold unprocessed
+        // would otherwise sit out its ack wait if this process stopped.
+        const batch = await consumer.fetch({ max_messages: slots.available, expires: 5000 });
+        this.batches.add(batch);
+        try {
+          for await (const msg of batch) {
+            if (!this.running) {
+              msg.nak(); // stopping: hand it back at once rather than after ack_wait
+              continue;
+            }
+            await slots.acquire();
+            const work = this.handle(c, msg).finally(() => {
+              slots.release();
+              this.inFlight.delete(work);
+            });
+            this.inFlight.add(work);
+          }
+        } finally {
+          this.batches.delete(batch);
+        }
+      } catch (err) {
+        if (!this.running) break;
+        this.log.warn(`consumer ${c.durable} on ${c.stream}: ${(err as Error).message}; retrying in 1 s`);
+        consumer = undefined;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
+
+  private async handle(c: ResolvedConsumer, msg: JsMsg): Promise<void> {
+    const subject = this.options.naming.logical(msg.subject) ?? msg.subject;
+    const count = (outcome: string) => messagesHandled.inc({ consumer: c.durable, subject, outcome });
+
+    const handler = this.getHandlerByPattern(subject);
+    if (!handler) {
+      // This service does not care about this subject of the stream.
+      msg.ack();
+      return count('ignored');
+    }
+    if (!(subject in EventClasses)) return this.deadLetter(c, msg, subject, `no contract for subject ${subject}`);
+    const parsed = parseEvent(subject as Subject, msg.data);
+    if (!parsed.ok) return this.deadLetter(c, msg, subject, parsed.reason);
+
+    const ctx = new JetStreamContext(msg, subject);
+    const keepAlive = setInterval(() => msg.working(), Math.max(c.ackWaitMs / 3, 100));
+    const timer = handlerSeconds.startTimer({ consumer: c.durable, subject });
+    try {
+      await lastValueFrom(this.transformToObservable(await handler(parsed.event, ctx)), { defaultValue: undefined });
+      msg.ack();
+      count('ack');
+    } catch (err) {
+      const verdict = verdictOf(err);
+      const deliveries = msg.info.redeliveryCount;
+      if (verdict?.posthooks === 'deadletter') return this.deadLetter(c, msg, subject, verdict.reason);
+      // Nest's RPC filter turns an unexpected error into {status, message} (and logs the original).
+      const reason = verdict?.reason ?? messageOf(err);
+      if (deliveries >= c.maxDeliver) return this.deadLetter(c, msg, subject, `gave up after ${deliveries} deliveries: ${reason}`);
+      const delay = verdict?.posthooks === 'retry' ? verdict.delayMs : Math.min(c.retryDelayMs * 2 ** (deliveries - 1), 60_000);
+      this.log.warn(`${subject} #${msg.seq} (${c.durable}) will be retried in ${delay} ms: ${reason}`);
+      msg.nak(delay);
+      count('retry');
+    } finally {
+      clearInterval(keepAlive);
+      timer();
+    }
+  }
+
+  /** Moves a message to DEADLETTER with why and where from, then acks it. */
+  private async deadLetter(c: ResolvedConsumer, msg: JsMsg, subject: string, reason: string): Promise<void> {
+    const h = natsHeaders();
+    h.set(DeadLetterHeaders.Reason, reason.replace(/[\r\n]+/g, ' ').slice(0, 1024));
+    h.set(DeadLetterHeaders.OriginalSubject, subject);
+    h.set(DeadLetterHeaders.OriginalStream, msg.info.stream);
+    h.set(DeadLetterHeaders.OriginalSequence, String(msg.seq));
+    try {
+      // The id makes a repeat after a crash between publish and ack a no-op.
+      await this.js.publish(this.options.naming.deadLetterSubject(subject), msg.data, { msgID: `deadletter-${msg.info.stream}-${msg.seq}`, headers: h });
+      msg.ack();
+      messagesHandled.inc({ consumer: c.durable, subject, outcome: 'deadletter' });
+      this.log.warn(`${subject} #${msg.seq} (${c.durable}) moved to DEADLETTER: ${reason}`);
+    } catch (err) {
+      // Never ack what we could not park: it comes back and we try again.
+      this.log.error(`could not dead-letter ${subject} #${msg.seq}: ${(err as Error).message}`);
+      msg.nak(5000);
+    }
+  }
+}
+
+function messageOf(err: unknown): string {
+  if (typeof err === 'object' && err !== null && 'message' in err && typeof err.message === 'string') return err.message;
+  return String(err);
+}

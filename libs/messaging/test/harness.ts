@@ -1,0 +1,76 @@
+import { Controller, INestMicroservice, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { LoadEvent, Subjects } from '@posthooks/contracts';
+import { testEnv } from '@posthooks/testing';
+import { connect, JetStreamManager, NatsConnection } from 'nats';
+import { ConsumerOptions, JetStreamContext, JetStreamTransport, NatsNaming, provisionStreams } from '../src';
+
+export interface Handled {
+  instance: string;
+  event: LoadEvent;
+  deliveryCount: number;
+  eventId: string;
+  at: number;
+}
+
+/** What every test handler does: record the call, then behave as the test says. */
+export class Recorder {
+  readonly handled: Handled[] = [];
+  behaviour: (h: Handled) => unknown = () => undefined;
+
+  tables(): string[] {
+    return this.handled.map((h) => h.event.table_name);
+  }
+}
+
+/** Each test gets its own namespace, hence its own streams. */
+let counter = 0;
+export async function freshNamespace(): Promise<{ nc: NatsConnection; jsm: JetStreamManager; naming: NatsNaming; url: string }> {
+  const env = testEnv(`messaging_${process.pid}_${counter++}`);
+  const nc = await connect({ servers: env.NATS_URL });
+  const jsm = await nc.jetstreamManager();
+  const naming = new NatsNaming(env.NATS_NAMESPACE);
+  await provisionStreams(jsm, naming, 1);
+  return { nc, jsm, naming, url: env.NATS_URL };
+}
+
+export async function startConsumer(
+  instance: string,
+  naming: NatsNaming,
+  recorder: Recorder,
+  consumer: Partial<ConsumerOptions> = {},
+  drainTimeoutMs = 2000,
+): Promise<{ app: INestMicroservice; nc: NatsConnection }> {
+  @Controller()
+  class LoadsController {
+    @EventPattern(Subjects.TableLoaded)
+    async onLoaded(@Payload() event: LoadEvent, @Ctx() ctx: JetStreamContext): Promise<unknown> {
+      const h = { instance, event, deliveryCount: ctx.deliveryCount, eventId: event.event_id ?? ctx.fallbackEventId, at: Date.now() };
+      recorder.handled.push(h);
+      return recorder.behaviour(h);
+    }
+  }
+  @Module({ controllers: [LoadsController] })
+  class ConsumerModule {}
+
+  const nc = await connect({ servers: process.env.NATS_URL });
+  const strategy = new JetStreamTransport({
+    connection: nc,
+    naming,
+    consumers: [{ stream: 'LOADS', durable: 'test-dispatcher', ackWaitMs: 5000, ...consumer }],
+    drainTimeoutMs,
+  });
+  const app = await NestFactory.createMicroservice(ConsumerModule, { strategy, logger: false });
+  await app.listen();
+  return { app, nc };
+}
+
+export async function stopConsumer(c: { app: INestMicroservice; nc: NatsConnection }): Promise<void> {
+  await c.app.close();
+  await c.nc.close();
+}
+
+export function loadEvent(table: string, extra: Partial<LoadEvent> = {}): LoadEvent {
+  return Object.assign(new LoadEvent(), { client_id: 1, integration_name: 'shopify', table_name: table, ...extra });
+}

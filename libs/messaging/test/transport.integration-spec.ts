@@ -1,0 +1,167 @@
+import { DeadLetterHeaders, Subjects } from '@posthooks/contracts';
+import { rawNatsPublish, waitFor } from '@posthooks/testing';
+import { JetStreamManager, NatsConnection } from 'nats';
+import { DeadLetter, EventPublisher, NatsNaming, provisionStreams, RetryLater } from '../src';
+import { freshNamespace, loadEvent, Recorder, startConsumer, stopConsumer } from './harness';
+
+describe('JetStreamTransport on the real nats-server', () => {
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+  let naming: NatsNaming;
+  let url: string;
+  let publisher: EventPublisher;
+  let recorder: Recorder;
+  const running: Awaited<ReturnType<typeof startConsumer>>[] = [];
+
+  const start = async (instance: string, ...rest: Parameters<typeof startConsumer> extends [string, NatsNaming, Recorder, ...infer R] ? R : never) => {
+    const c = await startConsumer(instance, naming, recorder, ...rest);
+    running.push(c);
+    return c;
+  };
+  const consumerIdle = (durable = 'test-dispatcher') =>
+    waitFor(`consumer ${durable} to have nothing pending`, async () => {
+      const info = await jsm.consumers.info(naming.stream('LOADS'), durable);
+      return info.num_pending === 0 && info.num_ack_pending === 0;
+    });
+  const deadLetters = async (expected: number) => {
+    const stream = naming.stream('DEADLETTER');
+    await waitFor(`${expected} dead letters`, async () => (await jsm.streams.info(stream)).state.messages === expected);
+    return Promise.all(Array.from({ length: expected }, (_, i) => jsm.streams.getMessage(stream, { seq: i + 1 })));
+  };
+
+  beforeEach(async () => {
+    ({ nc, jsm, naming, url } = await freshNamespace());
+    publisher = new EventPublisher(nc.jetstream(), naming);
+    recorder = new Recorder();
+  });
+
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map(stopConsumer));
+    await nc.close();
+  });
+
+  it('delivers each event to exactly one of two competing consumer instances', async () => {
+    recorder.behaviour = () => new Promise((r) => setTimeout(r, 10));
+    await start('a', { concurrency: 4 });
+    await start('b', { concurrency: 4 });
+    for (let i = 0; i < 40; i++) await publisher.publish(Subjects.TableLoaded, loadEvent(`t${i}`), { msgId: `e${i}` });
+
+    await waitFor('40 events handled', () => recorder.handled.length >= 40);
+    await consumerIdle();
+    expect(recorder.handled).toHaveLength(40);
+    expect(new Set(recorder.tables()).size).toBe(40);
+    const byInstance = (name: string) => recorder.handled.filter((h) => h.instance === name).length;
+    expect(byInstance('a')).toBeGreaterThan(0);
+    expect(byInstance('b')).toBeGreaterThan(0);
+  });
+
+  it('redelivers a message whose handler asked for a retry, after the nak delay', async () => {
+    recorder.behaviour = (h) => {
+      if (h.deliveryCount === 1) throw new RetryLater(700, 'receiver busy');
+    };
+    await start('a');
+    await publisher.publish(Subjects.TableLoaded, loadEvent('orders'), { msgId: 'retry-1' });
+
+    await waitFor('the redelivery', () => recorder.handled.length >= 2, { timeoutMs: 5000 });
+    await consumerIdle();
+    const [first, second] = recorder.handled;
+    expect(second.deliveryCount).toBe(2);
+    expect(second.at - first.at).toBeGreaterThanOrEqual(650);
+    expect(recorder.handled).toHaveLength(2);
+  });
+
+  it('retries a handler that throws an unexpected error, with backoff', async () => {
+    recorder.behaviour = (h) => {
+      if (h.deliveryCount < 3) throw new Error('database hiccup');
+    };
+    await start('a', { retryDelayMs: 100 });
+    await publisher.publish(Subjects.TableLoaded, loadEvent('orders'), { msgId: 'retry-2' });
+
+    await waitFor('the third delivery', () => recorder.handled.length >= 3);
+    await consumerIdle();
+    expect(recorder.handled.map((h) => h.deliveryCount)).toEqual([1, 2, 3]);
+    expect(recorder.handled[2].at - recorder.handled[1].at).toBeGreaterThanOrEqual(180);
+  });
+
+  it('dead-letters a non-JSON payload and a payload missing a required field, with the reason, and keeps going', async () => {
+    await start('a', { concurrency: 1 });
+    const js = nc.jetstream();
+    await js.publish(naming.subject(Subjects.TableLoaded), 'this is not json');
+    await js.publish(naming.subject(Subjects.TableLoaded), JSON.stringify({ client_id: 1, integration_name: 'shopify' }));
+    await publisher.publish(Subjects.TableLoaded, loadEvent('after-the-bad-ones'), { msgId: 'good-1' });
+
+    await waitFor('the good event', () => recorder.tables().includes('after-the-bad-ones'));
+    const [notJson, missing] = await deadLetters(2);
+    expect(notJson.subject).toBe(naming.deadLetterSubject(Subjects.TableLoaded));
+    expect(notJson.header.get(DeadLetterHeaders.Reason)).toMatch(/^not JSON/);
+    expect(notJson.header.get(DeadLetterHeaders.OriginalSubject)).toBe('table.loaded');
+    expect(notJson.header.get(DeadLetterHeaders.OriginalSequence)).toBe('1');
+    expect(Buffer.from(notJson.data).toString()).toBe('this is not json');
+    expect(missing.header.get(DeadLetterHeaders.Reason)).toContain('table_name');
+    await consumerIdle();
+    expect(recorder.tables()).toEqual(['after-the-bad-ones']);
+  });
+
+  it('dead-letters what a handler says can never succeed, and what keeps failing past maxDeliver', async () => {
+    recorder.behaviour = (h) => {
+      if (h.event.table_name === 'poison') throw new DeadLetter('destination 7 does not exist');
+      throw new Error('always broken');
+    };
+    await start('a', { maxDeliver: 2, retryDelayMs: 50 });
+    await publisher.publish(Subjects.TableLoaded, loadEvent('poison'), { msgId: 'p1' });
+    await publisher.publish(Subjects.TableLoaded, loadEvent('flaky'), { msgId: 'p2' });
+
+    const reasons = (await deadLetters(2)).map((m) => m.header.get(DeadLetterHeaders.Reason)).sort();
+    expect(reasons).toEqual(['destination 7 does not exist', 'gave up after 2 deliveries: Internal server error']);
+    await consumerIdle();
+  });
+
+  it('stores a duplicate Nats-Msg-Id once', async () => {
+    const first = await publisher.publish(Subjects.TableLoaded, loadEvent('orders'), { msgId: 'same-id' });
+    const again = await publisher.publish(Subjects.TableLoaded, loadEvent('orders'), { msgId: 'same-id' });
+    expect([first.duplicate, again.duplicate]).toEqual([false, true]);
+    expect((await jsm.streams.info(naming.stream('LOADS'))).state.messages).toBe(1);
+
+    await start('a');
+    await waitFor('the event', () => recorder.handled.length === 1);
+    await consumerIdle();
+    expect(recorder.handled).toHaveLength(1);
+    expect(recorder.handled[0].eventId).toBe('same-id');
+  });
+
+  it('loses nothing when a consumer stops mid-batch: unacked messages come back to another instance', async () => {
+    const release: (() => void)[] = [];
+    recorder.behaviour = (h) => (h.instance === 'doomed' ? new Promise<void>((r) => release.push(r)) : undefined);
+    const doomed = await start('doomed', { concurrency: 5, ackWaitMs: 1000 }, 100);
+    for (let i = 0; i < 10; i++) await publisher.publish(Subjects.TableLoaded, loadEvent(`t${i}`), { msgId: `m${i}` });
+    await waitFor('5 messages in flight in the doomed instance', () => recorder.handled.length === 5);
+
+    // The process dies: handlers never finish, the connection goes away without acking.
+    await doomed.app.close();
+    await doomed.nc.close();
+    running.splice(running.indexOf(doomed), 1);
+
+    await start('survivor', { concurrency: 5, ackWaitMs: 1000 });
+    await waitFor('all 10 handled by the survivor', () => new Set(recorder.handled.filter((h) => h.instance === 'survivor').map((h) => h.event.table_name)).size === 10);
+    await consumerIdle();
+    release.forEach((r) => r());
+  });
+
+  it('hands a raw NATS PUB (the bytes of `nats pub`) to the handler', async () => {
+    await start('a');
+    await rawNatsPublish(url, naming.subject('table.loaded'), '{"client_id":1,"integration_name":"shopify","table_name":"orders","num_rows":100}');
+
+    await waitFor('the raw event', () => recorder.handled.length === 1);
+    expect(recorder.handled[0].event).toMatchObject({ client_id: 1, integration_name: 'shopify', table_name: 'orders', num_rows: 100 });
+    // No event_id and no Nats-Msg-Id: the id is stream name + sequence (SPEC §4).
+    expect(recorder.handled[0].eventId).toBe(`${naming.stream('LOADS')}-1`);
+  });
+
+  it('provisions streams idempotently', async () => {
+    await provisionStreams(jsm, naming, 1);
+    await provisionStreams(jsm, naming, 1);
+    const names: string[] = [];
+    for await (const s of jsm.streams.list()) if (s.config.name.startsWith(naming.stream(''))) names.push(s.config.name);
+    expect(names.sort()).toEqual(['DEADLETTER', 'INGEST', 'LOADS', 'NOTIFY', 'REGISTRY'].map((s) => naming.stream(s)));
+  });
+});
