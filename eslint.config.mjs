@@ -1,5 +1,21 @@
 import nx from '@nx/eslint-plugin';
 
+// Apps only use libs; libs only use libs; shared libs never use the test kit, except in
+// their tests.
+const boundaries = (sharedMayUse) => [
+  'error',
+  {
+    enforceBuildableLibDependency: true,
+    allow: [],
+    depConstraints: [
+      { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
+      { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib'] },
+      { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
+      { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: sharedMayUse },
+    ],
+  },
+];
+
 export default [
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
@@ -7,22 +23,11 @@ export default [
   { ignores: ['**/dist', '**/node_modules', '**/coverage', 'bench/results'] },
   {
     files: ['**/*.ts', '**/*.js', '**/*.mjs'],
-    rules: {
-      // Apps only use libs; libs only use libs; shared libs never use the test kit.
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          enforceBuildableLibDependency: true,
-          allow: [],
-          depConstraints: [
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
-          ],
-        },
-      ],
-    },
+    rules: { '@nx/enforce-module-boundaries': boundaries(['scope:shared']) },
+  },
+  {
+    files: ['**/*.spec.ts', '**/test/**/*.ts'],
+    rules: { '@nx/enforce-module-boundaries': boundaries(['scope:shared', 'scope:testing']) },
   },
   {
     files: ['**/*.ts'],

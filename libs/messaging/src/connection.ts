@@ -1,3 +1,4 @@
+import { redactUrl } from '@posthooks/config';
 import { connect, NatsConnection } from 'nats';
 
 export const NATS_START_HINT =
@@ -17,11 +18,6 @@ export async function connectNats(url: string, name: string): Promise<NatsConnec
     });
     return nc;
   } catch (err) {
-    throw new Error(`NATS is not reachable at ${redactNatsUrl(url)}: ${(err as Error).message}. To run it locally: ${NATS_START_HINT}`);
+    throw new Error(`NATS is not reachable at ${redactUrl(url)}: ${(err as Error).message}. To run it locally: ${NATS_START_HINT}`);
   }
-}
-
-/** NATS URLs may carry user:password or a token; never print them. */
-export function redactNatsUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/g, '//***@');
 }

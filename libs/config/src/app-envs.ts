@@ -1,0 +1,75 @@
+import { IsBoolean, IsInt, IsNotEmpty, IsString, MinLength, Min, ValidateIf } from 'class-validator';
+import { EnvBoolean, IsDurationList, IsUrlList } from './env-decorators';
+import { ServiceEnv } from './service-env';
+
+// One class per app, with the default ports of SPEC §1. Fields are explicitly typed
+// for the same reason as in ServiceEnv.
+/* eslint-disable @typescript-eslint/no-inferrable-types */
+
+export class IngestGatewayEnv extends ServiceEnv {
+  override PORT: number = 3001;
+
+  @IsInt({ message: 'must be a positive integer (bytes)' })
+  @Min(1, { message: 'must be a positive integer (bytes)' })
+  MAX_BODY_BYTES: number = 4 * 1024 * 1024;
+}
+
+const ADMIN_TOKEN_RULE = 'is required when NODE_ENV=production, at least 32 characters';
+
+export class HookRegistryEnv extends ServiceEnv {
+  override PORT: number = 3002;
+
+  /**
+   * No default on purpose: a production deployment must bring its own. Outside
+   * production it is optional (tests and `npm start` may leave it unset).
+   */
+  @ValidateIf((env: HookRegistryEnv) => env.NODE_ENV === 'production')
+  @IsString({ message: ADMIN_TOKEN_RULE })
+  @MinLength(32, { message: ADMIN_TOKEN_RULE })
+  ADMIN_TOKEN?: string;
+}
+
+export class LoadSimulatorEnv extends ServiceEnv {
+  override PORT: number = 3003;
+
+  @IsInt({ message: 'must be a positive integer (milliseconds)' })
+  @Min(1, { message: 'must be a positive integer (milliseconds)' })
+  LOAD_INTERVAL_MS: number = 5000;
+}
+
+export class DispatcherEnv extends ServiceEnv {
+  override PORT: number = 3004;
+
+  @IsInt({ message: 'must be a positive integer (milliseconds)' })
+  @Min(1, { message: 'must be a positive integer (milliseconds)' })
+  DELIVERY_TIMEOUT_MS: number = 30_000;
+
+  /** Parse with `parseDurationList`. */
+  @IsDurationList({ message: 'must be a comma-separated list of durations such as 250ms, 5s, 5m, 2h' })
+  DELIVERY_RETRY_SCHEDULE: string = '5s,5m,30m,2h,5h';
+
+  @EnvBoolean()
+  @IsBoolean({ message: 'must be true, false, 1 or 0' })
+  ALLOW_PRIVATE_TARGETS: boolean = false;
+}
+
+export class EmailNotifierEnv extends ServiceEnv {
+  override PORT: number = 3005;
+
+  @IsUrlList(['smtp:', 'smtps:'], { list: false }, { message: 'must be an smtp:// or smtps:// URL' })
+  SMTP_URL: string = 'smtp://127.0.0.1:1025';
+
+  @IsNotEmpty({ message: 'must not be empty' })
+  EMAIL_FROM: string = 'posthooks <no-reply@posthooks.local>';
+}
+
+/** Each app's env class by its SPEC §1 name. */
+export const ENV_CLASSES = {
+  'ingest-gateway': IngestGatewayEnv,
+  'hook-registry': HookRegistryEnv,
+  'load-simulator': LoadSimulatorEnv,
+  dispatcher: DispatcherEnv,
+  'email-notifier': EmailNotifierEnv,
+} as const satisfies Record<string, new () => ServiceEnv>;
+
+export type AppName = keyof typeof ENV_CLASSES;

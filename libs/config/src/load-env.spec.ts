@@ -1,0 +1,139 @@
+import { ConfigError, DispatcherEnv, EmailNotifierEnv, ENV_CLASSES, HookRegistryEnv, IngestGatewayEnv, loadEnv, requiredEnvVars, ServiceEnv } from './index';
+
+function configError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadEnv', () => {
+  it('applies the defaults when nothing is set', () => {
+    const env = loadEnv(DispatcherEnv, {});
+    expect(env).toBeInstanceOf(DispatcherEnv);
+    expect(env).toMatchObject({
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'log',
+      PORT: 3004,
+      NATS_URL: 'nats://127.0.0.1:4222',
+      NATS_NAMESPACE: '',
+      NATS_STREAM_REPLICAS: 1,
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/posthooks',
+      SHUTDOWN_TIMEOUT_MS: 10000,
+      DELIVERY_TIMEOUT_MS: 30000,
+      DELIVERY_RETRY_SCHEDULE: '5s,5m,30m,2h,5h',
+      ALLOW_PRIVATE_TARGETS: false,
+    });
+    expect(loadEnv(IngestGatewayEnv, {}).MAX_BODY_BYTES).toBe(4194304);
+    expect(loadEnv(EmailNotifierEnv, {})).toMatchObject({ SMTP_URL: 'smtp://127.0.0.1:1025', EMAIL_FROM: 'posthooks <no-reply@posthooks.local>' });
+  });
+
+  it.each([
+    ['ingest-gateway', 3001],
+    ['hook-registry', 3002],
+    ['load-simulator', 3003],
+    ['dispatcher', 3004],
+    ['email-notifier', 3005],
+  ] as const)('gives %s its default port %i', (app, port) => {
+    expect(loadEnv<ServiceEnv>(ENV_CLASSES[app], {}).PORT).toBe(port);
+  });
+
+  it('converts numbers and reads only the declared variables', () => {
+    const env = loadEnv(IngestGatewayEnv, { PORT: '8080', NATS_STREAM_REPLICAS: '3', MAX_BODY_BYTES: '1024', UNRELATED: 'x', PATH: '/bin' });
+    expect(env).toMatchObject({ PORT: 8080, NATS_STREAM_REPLICAS: 3, MAX_BODY_BYTES: 1024 });
+    expect(env).not.toHaveProperty('UNRELATED');
+    expect(env).not.toHaveProperty('PATH');
+  });
+
+  it('keeps the default for an empty variable instead of converting it to 0', () => {
+    expect(loadEnv(DispatcherEnv, { PORT: '' }).PORT).toBe(3004);
+  });
+
+  it('names every bad variable on its own line', () => {
+    const err = configError(() => loadEnv(DispatcherEnv, { PORT: '70000', DATABASE_URL: 'mysql://db/x', NATS_STREAM_REPLICAS: 'three' }));
+    const lines = err.message.split('\n');
+    expect(lines[0]).toBe('Invalid configuration:');
+    expect(lines).toContainEqual(expect.stringMatching(/^ {2}PORT: must be an integer from 0 to 65535/));
+    expect(lines).toContainEqual(expect.stringMatching(/^ {2}DATABASE_URL: must be a postgres:\/\/ URL/));
+    expect(lines).toContainEqual(expect.stringMatching(/^ {2}NATS_STREAM_REPLICAS: must be an integer from 1 to 5/));
+    expect(lines).toHaveLength(4);
+  });
+
+  it.each([
+    ['nats://a:4222,tls://b:4222', true],
+    ['nats://a:4222, nats://b:4222', true],
+    ['http://a:4222', false],
+    ['nats://a:4222,', false],
+  ])('validates NATS_URL %s', (url, ok) => {
+    const load = () => loadEnv(ServiceEnv, { PORT: '1', NATS_URL: url });
+    if (ok) expect(load().NATS_URL).toBe(url);
+    else expect(configError(load).message).toContain('NATS_URL: must be a nats:// or tls:// URL');
+  });
+
+  it('accepts postgresql:// and rejects a bad NATS_NAMESPACE and NODE_ENV', () => {
+    expect(loadEnv(DispatcherEnv, { DATABASE_URL: 'postgresql://u@h/db' }).DATABASE_URL).toBe('postgresql://u@h/db');
+    const message = configError(() => loadEnv(DispatcherEnv, { NATS_NAMESPACE: 'Bad-Name', NODE_ENV: 'prod' })).message;
+    expect(message).toContain('NATS_NAMESPACE: may only contain a-z, 0-9 and _');
+    expect(message).toContain('NODE_ENV: must be one of development, production, test');
+  });
+
+  it.each([
+    ['true', true],
+    ['TRUE', true],
+    ['1', true],
+    ['false', false],
+    ['0', false],
+  ])('reads the boolean %s as %s', (raw, expected) => {
+    expect(loadEnv(DispatcherEnv, { ALLOW_PRIVATE_TARGETS: raw }).ALLOW_PRIVATE_TARGETS).toBe(expected);
+  });
+
+  it('rejects a boolean that is not true/false/1/0', () => {
+    expect(configError(() => loadEnv(DispatcherEnv, { ALLOW_PRIVATE_TARGETS: 'yes' })).message).toContain(
+      'ALLOW_PRIVATE_TARGETS: must be true, false, 1 or 0',
+    );
+  });
+
+  it('validates the retry schedule as a list of durations', () => {
+    expect(loadEnv(DispatcherEnv, { DELIVERY_RETRY_SCHEDULE: '250ms,1s' }).DELIVERY_RETRY_SCHEDULE).toBe('250ms,1s');
+    expect(configError(() => loadEnv(DispatcherEnv, { DELIVERY_RETRY_SCHEDULE: '5s,5 minutes' })).message).toContain('DELIVERY_RETRY_SCHEDULE:');
+  });
+
+  it('requires a 32-character ADMIN_TOKEN in production only', () => {
+    expect(loadEnv(HookRegistryEnv, {}).ADMIN_TOKEN).toBeUndefined();
+    expect(loadEnv(HookRegistryEnv, { ADMIN_TOKEN: 'short' }).ADMIN_TOKEN).toBe('short');
+    expect(configError(() => loadEnv(HookRegistryEnv, { NODE_ENV: 'production' })).message).toContain('ADMIN_TOKEN: is required when NODE_ENV=production');
+    expect(configError(() => loadEnv(HookRegistryEnv, { NODE_ENV: 'production', ADMIN_TOKEN: 'short' })).message).toContain('ADMIN_TOKEN:');
+    const token = 'x'.repeat(32);
+    expect(loadEnv(HookRegistryEnv, { NODE_ENV: 'production', ADMIN_TOKEN: token }).ADMIN_TOKEN).toBe(token);
+  });
+
+  it('never shows a secret value or URL credentials in the error', () => {
+    const message = configError(() =>
+      loadEnv(HookRegistryEnv, {
+        NODE_ENV: 'production',
+        ADMIN_TOKEN: 'hunter2-too-short',
+        DATABASE_URL: 'mysql://admin:s3cr3t-pw@db/x',
+        NATS_URL: 'http://natstoken@nats:4222',
+        PORT: 'abc',
+      }),
+    ).message;
+    expect(message).toContain('ADMIN_TOKEN:');
+    expect(message).toContain('DATABASE_URL:');
+    expect(message).toContain('NATS_URL:');
+    expect(message).toContain('PORT: must be an integer from 0 to 65535 (got "abc")');
+    expect(message).not.toContain('hunter2');
+    expect(message).not.toContain('s3cr3t-pw');
+    expect(message).not.toContain('natstoken');
+  });
+});
+
+describe('requiredEnvVars', () => {
+  it('lists the variables without a default', () => {
+    expect(requiredEnvVars(ServiceEnv)).toEqual(['PORT']);
+    expect(requiredEnvVars(HookRegistryEnv)).toEqual(['ADMIN_TOKEN']);
+    expect(requiredEnvVars(DispatcherEnv)).toEqual([]);
+  });
+});

@@ -1,0 +1,49 @@
+// Decorator metadata (field types for implicit conversion) is recorded only if
+// reflect-metadata is loaded before the env classes are defined.
+import 'reflect-metadata';
+import { IsIn, IsInt, Matches, Max, Min } from 'class-validator';
+import { IsUrlList } from './env-decorators';
+
+// Every field has an explicit type: for an inferred one tsc records `design:type Object`
+// (and SWC nothing), and implicit conversion needs `Number` to turn "3" into 3.
+/* eslint-disable @typescript-eslint/no-inferrable-types */
+
+export const NODE_ENVS = ['development', 'production', 'test'] as const;
+export const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
+
+/**
+ * What every service reads. Field initializers are the defaults; a field without one
+ * must be set in the environment (see `requiredEnvVars`). Each app extends this with
+ * its own default PORT.
+ */
+export class ServiceEnv {
+  @IsIn(NODE_ENVS, { message: `must be one of ${NODE_ENVS.join(', ')}` })
+  NODE_ENV: (typeof NODE_ENVS)[number] = 'development';
+
+  @IsIn(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })
+  LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'log';
+
+  @IsInt({ message: 'must be an integer from 0 to 65535' })
+  @Min(0, { message: 'must be an integer from 0 to 65535' })
+  @Max(65535, { message: 'must be an integer from 0 to 65535' })
+  PORT: number;
+
+  @IsUrlList(['nats:', 'tls:'], { list: true }, { message: 'must be a nats:// or tls:// URL, or a comma-separated list of them' })
+  NATS_URL: string = 'nats://127.0.0.1:4222';
+
+  /** Prefixes subjects and stream names, so tests (and several stacks) never share them. */
+  @Matches(/^[a-z0-9_]*$/, { message: 'may only contain a-z, 0-9 and _' })
+  NATS_NAMESPACE: string = '';
+
+  @IsInt({ message: 'must be an integer from 1 to 5' })
+  @Min(1, { message: 'must be an integer from 1 to 5' })
+  @Max(5, { message: 'must be an integer from 1 to 5' })
+  NATS_STREAM_REPLICAS: number = 1;
+
+  @IsUrlList(['postgres:', 'postgresql:'], { list: false }, { message: 'must be a postgres:// URL' })
+  DATABASE_URL: string = 'postgres://postgres@127.0.0.1:5432/posthooks';
+
+  @IsInt({ message: 'must be a non-negative integer (milliseconds)' })
+  @Min(0, { message: 'must be a non-negative integer (milliseconds)' })
+  SHUTDOWN_TIMEOUT_MS: number = 10_000;
+}

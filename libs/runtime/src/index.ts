@@ -1,0 +1,4 @@
+export * from './run-service';
+export * from './core-modules';
+export * from './contract-exception.filter';
+export * from './validation';

@@ -1,0 +1,67 @@
+import { DynamicModule, INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ConfigError, loadEnv, ServiceEnv } from '@posthooks/config';
+import { ConsumerOptions, JetStreamTransport, NATS_CONNECTION, NatsNaming } from '@posthooks/messaging';
+import { JsonLogger } from '@posthooks/observability';
+import { ContractExceptionFilter } from './contract-exception.filter';
+import { contractValidationPipe } from './validation';
+
+export interface ServiceDefinition<E extends ServiceEnv> {
+  /** The service's name as in SPEC §1, e.g. `dispatcher`. */
+  name: string;
+  env: new () => E;
+  module: (env: E) => DynamicModule;
+  /** The JetStream consumers whose `@EventPattern` handlers this service runs. */
+  consumers?: (env: E) => ConsumerOptions[];
+}
+
+/**
+ * Starts a service the same way for all five: validated config first (a bad variable
+ * stops the start, named), then the Nest app with its JSON logger, contract errors,
+ * validation, JetStream consumers and HTTP port. Any failure to start (NATS or Postgres
+ * unreachable) is logged with the URL and ends the process with code 1.
+ */
+export async function runService<E extends ServiceEnv>(def: ServiceDefinition<E>): Promise<INestApplication> {
+  let env: E;
+  try {
+    env = loadEnv(def.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${def.name}: ${err.message}\n`);
+    process.exit(1);
+  }
+
+  const logger = new JsonLogger(def.name, env.LOG_LEVEL);
+  try {
+    const app = await NestFactory.create(def.module(env), { logger, abortOnError: false });
+    app.useGlobalFilters(new ContractExceptionFilter());
+    app.useGlobalPipes(contractValidationPipe());
+    app.enableShutdownHooks();
+    exitIfShutdownHangs(env.SHUTDOWN_TIMEOUT_MS + 5000);
+
+    const consumers = def.consumers?.(env) ?? [];
+    if (consumers.length > 0) {
+      const strategy = new JetStreamTransport({
+        connection: app.get(NATS_CONNECTION),
+        naming: app.get(NatsNaming),
+        consumers,
+        drainTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+      });
+      app.connectMicroservice({ strategy }, { inheritAppConfig: true });
+      await app.startAllMicroservices();
+    }
+    await app.listen(env.PORT);
+    logger.log(`${def.name} listening on port ${env.PORT}`, 'Bootstrap');
+    return app;
+  } catch (err) {
+    logger.fatal(`${def.name} cannot start: ${(err as Error).message}`, 'Bootstrap');
+    process.exit(1);
+  }
+}
+
+/** Nest closes the app on SIGTERM/SIGINT; if that hangs, leave anyway. */
+function exitIfShutdownHangs(ms: number): void {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => setTimeout(() => process.exit(1), ms).unref());
+  }
+}

@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+// `npm start`: checks that NATS (with JetStream) and Postgres answer, builds, and runs
+// the five services as separate processes with their output prefixed. Ctrl-C (or
+// SIGTERM) stops them all gracefully; if one dies, the others are stopped too.
+import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { connect } from 'nats';
+import pg from 'pg';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const SERVICES = ['hook-registry', 'ingest-gateway', 'load-simulator', 'dispatcher', 'email-notifier'];
+const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/posthooks';
+const HINTS = {
+  nats: 'start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log',
+  postgres: 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start',
+};
+const redact = (url) => url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+
+function fail(what, url, err, hint) {
+  console.error(`\n${what} is not reachable at ${redact(url)}: ${err.message}\nStart it with:\n  ${hint}\n`);
+  process.exit(1);
+}
+
+async function preflight() {
+  try {
+    const nc = await connect({ servers: NATS_URL.split(','), timeout: 3000, reconnect: false });
+    await (await nc.jetstreamManager()).getAccountInfo().finally(() => nc.close());
+  } catch (err) {
+    fail('NATS with JetStream', NATS_URL, err, HINTS.nats);
+  }
+  // The services create their own database if it is missing, so ask the server itself.
+  const server = new URL(DATABASE_URL);
+  server.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: server.toString(), connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+  } catch (err) {
+    fail('Postgres', DATABASE_URL, err, HINTS.postgres);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+function build() {
+  const result = spawnSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+}
+
+const children = new Map();
+let stopping = false;
+
+function run(name) {
+  // Own process group: Ctrl-C reaches only this launcher, which then sends one SIGTERM,
+  // so no service gets two signals in the middle of its graceful shutdown.
+  const child = spawn(process.execPath, ['--enable-source-maps', `dist/apps/${name}/src/main.js`], { cwd: root, env: process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const label = name.padEnd(14);
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream }).on('line', (line) => process.stdout.write(`${label} | ${line}\n`));
+  }
+  child.on('exit', (code, signal) => {
+    children.delete(name);
+    if (!stopping) {
+      console.error(`${name} exited (${signal ?? `code ${code}`}); stopping the others`);
+      process.exitCode = 1;
+      stopAll();
+    }
+    if (children.size === 0) process.exit();
+  });
+  children.set(name, child);
+}
+
+function stopAll() {
+  stopping = true;
+  for (const child of children.values()) child.kill('SIGTERM');
+}
+
+await preflight();
+build();
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => (stopping ? null : (console.log('\nstopping posthooks...'), stopAll())));
+process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
+SERVICES.forEach(run);
