@@ -147,6 +147,47 @@ describe('JetStreamTransport on the real nats-server', () => {
     release.forEach((r) => r());
   });
 
+  it('keeps a slow handler\'s message with working(): no redelivery past the ack wait', async () => {
+    recorder.behaviour = () => new Promise((r) => setTimeout(r, 2500));
+    await start('a', { ackWaitMs: 1000 });
+    await publisher.publish(Subjects.TableLoaded, loadEvent('slow'), { msgId: 'slow-1' });
+
+    await waitFor('the slow handler to finish', async () => recorder.handled.length === 1 && (await jsm.consumers.info(naming.stream('LOADS'), 'test-dispatcher')).num_ack_pending === 0, { timeoutMs: 8000 });
+    expect(recorder.handled.map((h) => h.deliveryCount)).toEqual([1]);
+  });
+
+  it('runs at most `concurrency` handlers at once', async () => {
+    let running = 0;
+    let peak = 0;
+    recorder.behaviour = async () => {
+      peak = Math.max(peak, ++running);
+      await new Promise((r) => setTimeout(r, 30));
+      running--;
+    };
+    await start('a', { concurrency: 3 });
+    for (let i = 0; i < 20; i++) await publisher.publish(Subjects.TableLoaded, loadEvent(`t${i}`), { msgId: `c${i}` });
+
+    await waitFor('20 events handled', () => recorder.handled.length === 20);
+    await consumerIdle();
+    expect(peak).toBe(3);
+  });
+
+  it('lets running handlers finish and ack when it is closed', async () => {
+    let finished = 0;
+    recorder.behaviour = async () => {
+      await new Promise((r) => setTimeout(r, 300));
+      finished++;
+    };
+    const c = await start('a', { concurrency: 4 });
+    for (let i = 0; i < 4; i++) await publisher.publish(Subjects.TableLoaded, loadEvent(`t${i}`), { msgId: `d${i}` });
+    await waitFor('4 handlers running', () => recorder.handled.length === 4);
+
+    await c.app.close();
+    expect(finished).toBe(4);
+    await c.nc.flush();
+    await consumerIdle();
+  });
+
   it('hands a raw NATS PUB (the bytes of `nats pub`) to the handler', async () => {
     await start('a');
     await rawNatsPublish(url, naming.subject('table.loaded'), '{"client_id":1,"integration_name":"shopify","table_name":"orders","num_rows":100}');
