@@ -1,4 +1,5 @@
-import { IsBoolean, IsDateString, IsEmail, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, MaxLength, Min, ValidateIf } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsArray, IsBoolean, IsDateString, IsEmail, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
 
 /**
  * hook-registry → everyone: each event carries the full current state of one object
@@ -7,6 +8,15 @@ import { IsBoolean, IsDateString, IsEmail, IsIn, IsInt, IsNotEmpty, IsOptional, 
  */
 export const PLANS = ['free_trial', 'standard', 'advanced', 'premium', 'enterprise'] as const;
 export type Plan = (typeof PLANS)[number];
+
+/**
+ * Post-load hooks are an entitlement of advanced, premium and enterprise, and of a
+ * free trial until it ends (SPEC §2). Every service decides it with this function.
+ */
+export function isEntitled(plan: Plan, trialEndsAt: string | Date | null, now = new Date()): boolean {
+  if (plan === 'advanced' || plan === 'premium' || plan === 'enterprise') return true;
+  return plan === 'free_trial' && trialEndsAt !== null && new Date(trialEndsAt).getTime() > now.getTime();
+}
 
 abstract class RegistryEvent {
   /** Label of the API key (or `admin`, `system`) that made the change: the audit trail. */
@@ -68,8 +78,19 @@ export class DestinationChangedEvent extends RegistryEvent {
   @IsString() @MaxLength(63)
   schema: string;
 
+  @IsIn(['postgres'])
+  type: 'postgres';
+
   @IsBoolean()
   deleted: boolean;
+}
+
+export class HookSecret {
+  @IsString() @IsNotEmpty()
+  secret: string;
+
+  @IsOptional() @ValidateIf((_, v) => v !== null) @IsDateString()
+  expires_at: string | null;
 }
 
 export class HookChangedEvent extends RegistryEvent {
@@ -91,9 +112,9 @@ export class HookChangedEvent extends RegistryEvent {
   @IsOptional() @ValidateIf((_, v) => v !== null) @IsString()
   disabled_reason: string | null;
 
-  /** Active signing secrets, newest first; the previous one until its grace ends. */
-  @IsString({ each: true })
-  secrets: string[];
+  /** Signing secrets, newest first: after a rotation the old one signs too until it expires. */
+  @IsArray() @ValidateNested({ each: true }) @Type(() => HookSecret)
+  secrets: HookSecret[];
 
   @IsBoolean()
   deleted: boolean;
