@@ -16,6 +16,8 @@ const HINTS = {
   nats: 'start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log',
   postgres: 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start',
 };
+// Development only: the admin token the README's walk-through uses. Production sets its own.
+if (!process.env.NODE_ENV || process.env.NODE_ENV === 'development') process.env.ADMIN_TOKEN ??= 'posthooks-dev-admin-token-change-me';
 const redact = (url) => url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
 
 function fail(what, url, err, hint) {

@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { freePort, waitFor } from '@posthooks/testing';
+import { freePort, TEST_ADMIN_TOKEN, waitFor } from '@posthooks/testing';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -32,7 +32,7 @@ export class ServiceProcess {
     const port = env.PORT ? Number(env.PORT) : await freePort();
     const proc = spawn(process.execPath, ['--enable-source-maps', main], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH, NODE_ENV: 'test', ...env, PORT: String(port) },
+      env: { PATH: process.env.PATH, NODE_ENV: 'test', ADMIN_TOKEN: TEST_ADMIN_TOKEN, ...env, PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     return new ServiceProcess(name, port, proc);

@@ -1,10 +1,40 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { HookRegistryEnv } from '@posthooks/config';
 import { coreModules } from '@posthooks/runtime';
+import { AccountsController } from './accounts/accounts.controller';
+import { AccountsService } from './accounts/accounts.service';
+import { AuthService } from './auth/auth.service';
+import { CallerGuard } from './auth/guards';
+import { ChangeRecorder } from './changes/change-recorder';
+import { OutboxRelay } from './changes/outbox-relay';
+import { Init1764000000000 } from './database/migrations/1764000000000-init';
+import { DestinationsController } from './destinations/destinations.controller';
+import { DestinationsService } from './destinations/destinations.service';
+import { HookChanges } from './hooks/hook-changes';
+import { HookExtensionsController, StitchHooksController } from './hooks/hooks.controller';
+import { HooksService } from './hooks/hooks.service';
+import { TrialExpiry } from './trials/trial-expiry.service';
 
 @Module({})
 export class AppModule {
   static forRoot(env: HookRegistryEnv): DynamicModule {
-    return { module: AppModule, imports: coreModules(env, { service: 'hook-registry', schema: 'hook_registry' }) };
+    return {
+      module: AppModule,
+      imports: coreModules(env, { service: 'hook-registry', schema: 'hook_registry', migrations: [Init1764000000000] }),
+      controllers: [AccountsController, DestinationsController, StitchHooksController, HookExtensionsController],
+      providers: [
+        { provide: HookRegistryEnv, useValue: env },
+        { provide: APP_GUARD, useClass: CallerGuard },
+        AuthService,
+        ChangeRecorder,
+        OutboxRelay,
+        HookChanges,
+        AccountsService,
+        DestinationsService,
+        HooksService,
+        TrialExpiry,
+      ],
+    };
   }
 }

@@ -1,9 +1,4 @@
-import { HookRegistryEnv } from '@posthooks/config';
 import { runService } from '@posthooks/runtime';
-import { AppModule } from './app.module';
+import { hookRegistry } from './service';
 
-void runService({
-  name: 'hook-registry',
-  env: HookRegistryEnv,
-  module: (env) => AppModule.forRoot(env),
-});
+void runService(hookRegistry);

@@ -14,19 +14,33 @@ export class IngestGatewayEnv extends ServiceEnv {
   MAX_BODY_BYTES: number = 4 * 1024 * 1024;
 }
 
-const ADMIN_TOKEN_RULE = 'is required when NODE_ENV=production, at least 32 characters';
+const ADMIN_TOKEN_RULE = 'is required unless NODE_ENV=development, at least 32 characters';
 
 export class HookRegistryEnv extends ServiceEnv {
   override PORT: number = 3002;
 
   /**
-   * No default on purpose: a production deployment must bring its own. Outside
-   * production it is optional (tests and `npm start` may leave it unset).
+   * No default on purpose: every deployment brings its own. Only in development may it
+   * be unset, and then the admin API refuses every call (`npm start` sets a dev token).
    */
-  @ValidateIf((env: HookRegistryEnv) => env.NODE_ENV === 'production')
+  @ValidateIf((env: HookRegistryEnv) => env.NODE_ENV !== 'development' || env.ADMIN_TOKEN !== undefined)
   @IsString({ message: ADMIN_TOKEN_RULE })
   @MinLength(32, { message: ADMIN_TOKEN_RULE })
   ADMIN_TOKEN?: string;
+
+  /** Lets hooks point at private, loopback and link-local addresses: local use only. */
+  @EnvBoolean()
+  @IsBoolean({ message: 'must be true, false, 1 or 0' })
+  ALLOW_PRIVATE_TARGETS: boolean = false;
+
+  @IsInt({ message: 'must be a positive integer (days)' })
+  @Min(1, { message: 'must be a positive integer (days)' })
+  TRIAL_DAYS: number = 14;
+
+  /** How often ended trials are looked for, so they take effect without any API call. */
+  @IsInt({ message: 'must be a positive integer (milliseconds)' })
+  @Min(10, { message: 'must be a positive integer (milliseconds)' })
+  TRIAL_CHECK_INTERVAL_MS: number = 60_000;
 }
 
 export class LoadSimulatorEnv extends ServiceEnv {

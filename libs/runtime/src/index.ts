@@ -2,3 +2,4 @@ export * from './run-service';
 export * from './core-modules';
 export * from './contract-exception.filter';
 export * from './validation';
+export * from './json-body';

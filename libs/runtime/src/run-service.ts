@@ -4,6 +4,7 @@ import { ConfigError, loadEnv, ServiceEnv } from '@posthooks/config';
 import { ConsumerOptions, JetStreamTransport, NATS_CONNECTION, NatsNaming } from '@posthooks/messaging';
 import { JsonLogger } from '@posthooks/observability';
 import { ContractExceptionFilter } from './contract-exception.filter';
+import { jsonBody, MalformedJsonBody } from './json-body';
 import { contractValidationPipe } from './validation';
 
 export interface ServiceDefinition<E extends ServiceEnv> {
@@ -13,13 +14,41 @@ export interface ServiceDefinition<E extends ServiceEnv> {
   module: (env: E) => DynamicModule;
   /** The JetStream consumers whose `@EventPattern` handlers this service runs. */
   consumers?: (env: E) => ConsumerOptions[];
+  /** The error body for an unparsable JSON request, when not `{"error":"..."}`. */
+  malformedJsonBody?: MalformedJsonBody;
+  /** Largest JSON body the API takes (default 1 MB). */
+  jsonLimit?: string;
 }
 
 /**
- * Starts a service the same way for all five: validated config first (a bad variable
- * stops the start, named), then the Nest app with its JSON logger, contract errors,
- * validation, JetStream consumers and HTTP port. Any failure to start (NATS or Postgres
- * unreachable) is logged with the URL and ends the process with code 1.
+ * Builds a service's app the same way for all five, and for tests that run one
+ * in-process: JSON logger, contract errors and validation, JetStream consumers started.
+ * The caller listens.
+ */
+export async function createServiceApp<E extends ServiceEnv>(def: ServiceDefinition<E>, env: E): Promise<INestApplication> {
+  const logger = new JsonLogger(def.name, env.LOG_LEVEL);
+  const app = await NestFactory.create(def.module(env), { logger, abortOnError: false, bodyParser: false });
+  app.use(...jsonBody(def.jsonLimit ?? '1mb', def.malformedJsonBody));
+  app.useGlobalFilters(new ContractExceptionFilter());
+  app.useGlobalPipes(contractValidationPipe());
+  const consumers = def.consumers?.(env) ?? [];
+  if (consumers.length > 0) {
+    const strategy = new JetStreamTransport({
+      connection: app.get(NATS_CONNECTION),
+      naming: app.get(NatsNaming),
+      consumers,
+      drainTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    });
+    app.connectMicroservice({ strategy }, { inheritAppConfig: true });
+    await app.startAllMicroservices();
+  }
+  return app;
+}
+
+/**
+ * A service's main: validated config first (a bad variable stops the start, named),
+ * then the app on its port. Any failure to start (NATS or Postgres unreachable) is
+ * logged with the URL and ends the process with code 1.
  */
 export async function runService<E extends ServiceEnv>(def: ServiceDefinition<E>): Promise<INestApplication> {
   let env: E;
@@ -33,23 +62,9 @@ export async function runService<E extends ServiceEnv>(def: ServiceDefinition<E>
 
   const logger = new JsonLogger(def.name, env.LOG_LEVEL);
   try {
-    const app = await NestFactory.create(def.module(env), { logger, abortOnError: false });
-    app.useGlobalFilters(new ContractExceptionFilter());
-    app.useGlobalPipes(contractValidationPipe());
+    const app = await createServiceApp(def, env);
     app.enableShutdownHooks();
     exitIfShutdownHangs(env.SHUTDOWN_TIMEOUT_MS + 5000);
-
-    const consumers = def.consumers?.(env) ?? [];
-    if (consumers.length > 0) {
-      const strategy = new JetStreamTransport({
-        connection: app.get(NATS_CONNECTION),
-        naming: app.get(NatsNaming),
-        consumers,
-        drainTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
-      });
-      app.connectMicroservice({ strategy }, { inheritAppConfig: true });
-      await app.startAllMicroservices();
-    }
     await app.listen(env.PORT);
     logger.log(`${def.name} listening on port ${env.PORT}`, 'Bootstrap');
     return app;

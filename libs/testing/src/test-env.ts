@@ -23,3 +23,6 @@ function databaseVariant(url: string, suffix: string): string {
   u.pathname = `${u.pathname}${suffix}`;
   return u.toString();
 }
+
+/** The admin token of registries started by tests (at least 32 characters, like production's). */
+export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';

@@ -1,1 +1,4 @@
-export {};
+export * from './hook-url';
+export * from './private-address';
+export * from './secrets';
+export * from './signature';

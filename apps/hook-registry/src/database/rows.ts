@@ -1,0 +1,57 @@
+import type { Plan } from '@posthooks/contracts';
+
+/**
+ * Rows as the registry's SQL returns them. The registry writes with explicit SQL (row
+ * locks, the slot insert, cascades that must emit events), so plain row types serve
+ * better than TypeORM entities; the schema itself is declared in the migration.
+ */
+export interface AccountRow {
+  id: number;
+  name: string;
+  plan: Plan;
+  notification_email: string;
+  undeliverable_email: boolean;
+  trial_ends_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface ApiKeyRow {
+  id: number;
+  account_id: number;
+  label: string;
+  key_hash: string;
+  created_at: Date;
+  revoked_at: Date | null;
+}
+
+export interface DestinationRow {
+  id: number;
+  account_id: number;
+  name: string;
+  type: 'postgres';
+  schema: string;
+  created_at: Date;
+}
+
+export type DisabledReason = 'manual' | 'plan_downgrade' | 'endpoint_gone' | 'failing';
+
+export interface HookRow {
+  id: number;
+  account_id: number;
+  destination_id: number;
+  slot: number;
+  url: string;
+  created_at: Date;
+  modified_at: Date;
+  disabled_at: Date | null;
+  disabled_reason: DisabledReason | null;
+}
+
+export interface HookSecretRow {
+  id: number;
+  hook_id: number;
+  secret: string;
+  created_at: Date;
+  expires_at: Date | null;
+}

@@ -1,0 +1,13 @@
+import { IsIn, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+
+export class CreateDestinationDto {
+  @IsString() @IsNotEmpty() @MaxLength(255)
+  name: string;
+
+  @IsIn(['postgres'], { message: 'type must be postgres' })
+  type: 'postgres';
+
+  /** The Postgres schema loads go to; a plain lower-case identifier. */
+  @IsOptional() @IsString() @Matches(/^[a-z_][a-z0-9_]{0,62}$/, { message: 'schema must be a lower-case identifier of at most 63 characters' })
+  schema?: string;
+}

@@ -1,0 +1,69 @@
+import { Injectable } from '@nestjs/common';
+import { Subjects } from '@posthooks/contracts';
+import { DataSource, EntityManager } from 'typeorm';
+import { AccountCaller } from '../auth/guards';
+import { notFound } from '../auth/route-id';
+import { ChangeRecorder } from '../changes/change-recorder';
+import { OutboxRelay } from '../changes/outbox-relay';
+import { DestinationRow, HookRow } from '../database/rows';
+import { HookChanges } from '../hooks/hook-changes';
+import { CreateDestinationDto } from './destinations.dto';
+
+const view = (d: DestinationRow) => ({ id: d.id, name: d.name, type: d.type, schema: d.schema, created_at: d.created_at.toISOString() });
+
+@Injectable()
+export class DestinationsService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly changes: ChangeRecorder,
+    private readonly hookChanges: HookChanges,
+    private readonly relay: OutboxRelay,
+  ) {}
+
+  async create(caller: AccountCaller, dto: CreateDestinationDto) {
+    const result = await this.db.transaction(async (m) => {
+      const [d] = await m.query<DestinationRow[]>('INSERT INTO destinations (account_id, name, type, schema) VALUES ($1, $2, $3, $4) RETURNING *', [
+        caller.accountId,
+        dto.name,
+        dto.type,
+        dto.schema ?? 'public',
+      ]);
+      await this.record(m, d, 'destination.created', caller.label, false);
+      return view(d);
+    });
+    this.relay.kick();
+    return result;
+  }
+
+  async list(caller: AccountCaller) {
+    const rows = await this.db.query<DestinationRow[]>('SELECT * FROM destinations WHERE account_id = $1 ORDER BY id', [caller.accountId]);
+    return rows.map(view);
+  }
+
+  /** Deleting a destination deletes its hooks; every one of them is announced. */
+  async delete(caller: AccountCaller, id: number): Promise<null> {
+    await this.db.transaction(async (m) => {
+      await m.query('SELECT id FROM accounts WHERE id = $1 FOR UPDATE', [caller.accountId]);
+      const [d] = await m.query<DestinationRow[]>('SELECT * FROM destinations WHERE id = $1 AND account_id = $2', [id, caller.accountId]);
+      if (!d) throw notFound();
+      const hooks = await m.query<HookRow[]>('SELECT * FROM hooks WHERE destination_id = $1', [id]);
+      for (const hook of hooks) await this.hookChanges.record(m, hook, 'hook.deleted', caller.label, true);
+      await m.query('DELETE FROM destinations WHERE id = $1', [id]);
+      await this.record(m, d, 'destination.deleted', caller.label, true);
+    });
+    this.relay.kick();
+    return null;
+  }
+
+  private record(m: EntityManager, d: DestinationRow, action: string, actor: string, deleted: boolean) {
+    return this.changes.record(m, {
+      actor,
+      action,
+      accountId: d.account_id,
+      objectType: 'destination',
+      objectId: d.id,
+      subject: Subjects.DestinationChanged,
+      event: { destination_id: d.id, account_id: d.account_id, name: d.name, schema: d.schema, type: d.type, deleted },
+    });
+  }
+}

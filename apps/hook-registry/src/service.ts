@@ -1,0 +1,14 @@
+import { HookRegistryEnv } from '@posthooks/config';
+import { ErrorBodies } from '@posthooks/contracts';
+import { ServiceDefinition } from '@posthooks/runtime';
+import { AppModule } from './app.module';
+
+const HOOKS_PATH = '/notifications/public/v1/api/hooks';
+
+export const hookRegistry: ServiceDefinition<HookRegistryEnv> = {
+  name: 'hook-registry',
+  env: HookRegistryEnv,
+  module: (env) => AppModule.forRoot(env),
+  // Unparsable JSON on the Stitch hooks API is an invalid body in its own words.
+  malformedJsonBody: (req) => (req.path.startsWith(HOOKS_PATH) ? (req.method === 'PUT' ? ErrorBodies.invalidPutBody : ErrorBodies.invalidPostBody) : undefined),
+};

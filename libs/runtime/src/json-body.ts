@@ -1,0 +1,22 @@
+import { ErrorBody, simpleError } from '@posthooks/contracts';
+import express, { NextFunction, Request, Response } from 'express';
+
+export type MalformedJsonBody = (req: Request) => ErrorBody | undefined;
+
+/**
+ * JSON body parsing with errors in the contract's shape. Express's parser reports a
+ * bad body before any Nest filter runs, so its errors are answered right here.
+ */
+export function jsonBody(limit: string, malformed?: MalformedJsonBody) {
+  const parse = express.json({ limit });
+  return [
+    parse,
+    (err: { type?: string; status?: number }, req: Request, res: Response, next: NextFunction) => {
+      if (err.type === 'entity.too.large') return res.status(413).json(simpleError('request body is too large'));
+      if (err.type === 'entity.parse.failed' || err.type === 'encoding.unsupported' || err.type === 'charset.unsupported') {
+        return res.status(400).json(malformed?.(req) ?? simpleError('request body is not valid JSON'));
+      }
+      next(err);
+    },
+  ];
+}
