@@ -1,0 +1,2 @@
+export * from './registry-view';
+export * from './follow-registry';

@@ -1,0 +1,61 @@
+import { AccountChangedEvent, ApiKeyChangedEvent, DestinationChangedEvent, HookChangedEvent, isEntitled, Subjects } from '@posthooks/contracts';
+
+type RegistryEvent = AccountChangedEvent | ApiKeyChangedEvent | DestinationChangedEvent | HookChangedEvent;
+
+/**
+ * What a service knows of accounts, keys, destinations and hooks, built only from the
+ * registry's events (each carries its object's full state, so applying them in stream
+ * order gives the current state). Services answer from it without calling the registry.
+ */
+export class RegistryView {
+  readonly accounts = new Map<number, AccountChangedEvent>();
+  readonly keysByHash = new Map<string, ApiKeyChangedEvent>();
+  readonly destinations = new Map<number, DestinationChangedEvent>();
+  readonly hooks = new Map<number, HookChangedEvent>();
+
+  apply(subject: string, event: RegistryEvent): void {
+    switch (subject) {
+      case Subjects.AccountChanged:
+        this.accounts.set((event as AccountChangedEvent).account_id, event as AccountChangedEvent);
+        break;
+      case Subjects.ApiKeyChanged:
+        this.keysByHash.set((event as ApiKeyChangedEvent).key_hash, event as ApiKeyChangedEvent);
+        break;
+      case Subjects.DestinationChanged: {
+        const d = event as DestinationChangedEvent;
+        if (d.deleted) this.destinations.delete(d.destination_id);
+        else this.destinations.set(d.destination_id, d);
+        break;
+      }
+      case Subjects.HookChanged: {
+        const h = event as HookChangedEvent;
+        if (h.deleted) this.hooks.delete(h.hook_id);
+        else this.hooks.set(h.hook_id, h);
+        break;
+      }
+    }
+  }
+
+  /** The account of a live (not revoked) API key, by the key's SHA-256. */
+  accountOfKey(keyHash: string): number | undefined {
+    const key = this.keysByHash.get(keyHash);
+    return key && key.revoked_at === null ? key.account_id : undefined;
+  }
+
+  entitled(accountId: number, now = new Date()): boolean {
+    const account = this.accounts.get(accountId);
+    return account !== undefined && isEntitled(account.plan, account.trial_ends_at, now);
+  }
+
+  /** The hooks a load event fires: enabled, of an entitled account, of the destination if named. */
+  hooksToNotify(accountId: number, destinationId?: number, now = new Date()): HookChangedEvent[] {
+    if (!this.entitled(accountId, now)) return [];
+    return [...this.hooks.values()].filter((h) => h.account_id === accountId && h.disabled_at === null && (destinationId === undefined || h.destination_id === destinationId));
+  }
+
+  /** Secrets that sign now: the newest, and an older one until its grace period ends. */
+  signingSecrets(hookId: number, now = new Date()): string[] {
+    const hook = this.hooks.get(hookId);
+    return (hook?.secrets ?? []).filter((s) => s.expires_at === null || new Date(s.expires_at) > now).map((s) => s.secret);
+  }
+}
