@@ -1,0 +1,83 @@
+// Small helpers shared by the bench scripts: a service process, a keep-alive HTTP load
+// loop with latency percentiles, and a markdown table.
+import { spawn, spawnSync } from 'node:child_process';
+import http from 'node:http';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export function build() {
+  const r = spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+
+export function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts `dist/apps/<name>/src/main.js` and resolves when /health/ready is 200. */
+export async function startService(name, env) {
+  const port = await freePort();
+  const proc = spawn(process.execPath, [`dist/apps/${name}/src/main.js`], { cwd: ROOT, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i++) {
+    if (proc.exitCode !== null) throw new Error(`${name} exited with ${proc.exitCode}`);
+    const ok = await fetch(`${url}/health/ready`).then((r) => r.status === 200, () => false);
+    if (ok) return { url, port, proc, stop: () => new Promise((res) => (proc.once('exit', res), proc.kill('SIGTERM'))) };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${name} did not become ready`);
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+
+export function request(url, { method = 'GET', headers = {}, body } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, agent, headers: { ...headers, ...(body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {}) } }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Runs `total` calls of `makeRequest(i)` with `concurrency` in flight; returns rate and latencies. */
+export async function load({ total, concurrency, makeRequest, expectStatus }) {
+  const latencies = new Float64Array(total);
+  let next = 0;
+  let unexpected = 0;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        const i = next++;
+        const t0 = process.hrtime.bigint();
+        const res = await makeRequest(i);
+        latencies[i] = Number(process.hrtime.bigint() - t0) / 1e6;
+        if (res.status !== expectStatus) unexpected++;
+      }
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  latencies.sort();
+  const pct = (p) => latencies[Math.min(total - 1, Math.floor((p / 100) * total))];
+  return { total, seconds, rps: total / seconds, p50: pct(50), p99: pct(99), unexpected };
+}
+
+export function machine() {
+  return `${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+}
+
+export function table(headers, rows) {
+  const line = (cells) => `| ${cells.join(' | ')} |`;
+  return [line(headers), line(headers.map(() => '---')), ...rows.map(line)].join('\n');
+}
