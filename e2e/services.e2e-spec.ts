@@ -52,7 +52,7 @@ describe('the five services', () => {
   it('created every stream, the consumers and each service schema', async () => {
     const jsm = await nc.jetstreamManager();
     const prefix = `${env.NATS_NAMESPACE.toUpperCase()}_`;
-    for (const stream of ['LOADS', 'INGEST', 'NOTIFY', 'REGISTRY', 'DEADLETTER']) {
+    for (const stream of ['LOADS', 'INGEST', 'NOTIFY', 'DELIVERIES', 'REGISTRY', 'DEADLETTER']) {
       expect((await jsm.streams.info(prefix + stream)).config.name).toBe(prefix + stream);
     }
     expect((await jsm.consumers.info(`${prefix}LOADS`, 'dispatcher')).config.durable_name).toBe('dispatcher');

@@ -1,11 +1,37 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { DispatcherEnv } from '@posthooks/config';
+import { RegistryViewModule } from '@posthooks/registry-view';
 import { coreModules } from '@posthooks/runtime';
-import { LoadsController } from './loads/loads.controller';
+import { Init1764000100000 } from './database/migrations/1764000100000-init';
+import { DeliveriesController } from './delivery/deliveries.controller';
+import { DeliveryStore } from './delivery/delivery-store';
+import { DeliveryWorker, WEBHOOK_SENDER } from './delivery/delivery-worker';
+import { WebhookSender } from './delivery/webhook-sender';
+import { FanoutService } from './fanout/fanout.service';
+import { LoadsController } from './fanout/loads.controller';
+import { DeliveryLogController } from './log/delivery-log.controller';
+import { DeliveryLogService } from './log/delivery-log.service';
+
+export const USER_AGENT = `posthooks/${process.env.npm_package_version ?? '0.1.0'}`;
 
 @Module({})
 export class AppModule {
   static forRoot(env: DispatcherEnv): DynamicModule {
-    return { module: AppModule, imports: coreModules(env, { service: 'dispatcher', schema: 'dispatcher' }), controllers: [LoadsController] };
+    return {
+      module: AppModule,
+      imports: [...coreModules(env, { service: 'dispatcher', schema: 'dispatcher', migrations: [Init1764000100000] }), RegistryViewModule.forRoot()],
+      controllers: [LoadsController, DeliveriesController, DeliveryLogController],
+      providers: [
+        { provide: DispatcherEnv, useValue: env },
+        {
+          provide: WEBHOOK_SENDER,
+          useValue: new WebhookSender({ timeoutMs: env.DELIVERY_TIMEOUT_MS, allowPrivateTargets: env.ALLOW_PRIVATE_TARGETS, userAgent: USER_AGENT, maxSocketsPerHost: env.DELIVERY_CONCURRENCY_PER_HOST }),
+        },
+        DeliveryStore,
+        DeliveryWorker,
+        FanoutService,
+        DeliveryLogService,
+      ],
+    };
   }
 }

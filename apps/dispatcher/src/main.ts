@@ -1,10 +1,4 @@
-import { DispatcherEnv } from '@posthooks/config';
 import { runService } from '@posthooks/runtime';
-import { AppModule } from './app.module';
+import { dispatcher } from './service';
 
-void runService({
-  name: 'dispatcher',
-  env: DispatcherEnv,
-  module: (env) => AppModule.forRoot(env),
-  consumers: () => [{ stream: 'LOADS', durable: 'dispatcher' }],
-});
+void runService(dispatcher);

@@ -11,4 +11,10 @@ export const hookRegistry: ServiceDefinition<HookRegistryEnv> = {
   module: (env) => AppModule.forRoot(env),
   // Unparsable JSON on the Stitch hooks API is an invalid body in its own words.
   malformedJsonBody: (req) => (req.path.startsWith(HOOKS_PATH) ? (req.method === 'PUT' ? ErrorBodies.invalidPutBody : ErrorBodies.invalidPostBody) : undefined),
+  openApi: {
+    title: 'posthooks hook-registry',
+    description:
+      'Accounts, plans and API keys (admin token), destinations and post-load hooks (account API key). ' +
+      'The hooks API follows the Stitch Connect API path for path, body for body and error for error.',
+  },
 };

@@ -65,6 +65,16 @@ export class DispatcherEnv extends ServiceEnv {
   @EnvBoolean()
   @IsBoolean({ message: 'must be true, false, 1 or 0' })
   ALLOW_PRIVATE_TARGETS: boolean = false;
+
+  /** Deliveries in flight at once, over all endpoints. */
+  @IsInt({ message: 'must be a positive integer' })
+  @Min(1, { message: 'must be a positive integer' })
+  DELIVERY_CONCURRENCY: number = 64;
+
+  /** Deliveries in flight at once to one host, so one slow endpoint cannot take them all. */
+  @IsInt({ message: 'must be a positive integer' })
+  @Min(1, { message: 'must be a positive integer' })
+  DELIVERY_CONCURRENCY_PER_HOST: number = 8;
 }
 
 export class EmailNotifierEnv extends ServiceEnv {

@@ -1,4 +1,4 @@
-import { HookUndeliverableEvent } from './events/hook-undeliverable.event';
+import { DeliveryRequestedEvent, HookGoneEvent, HookUndeliverableEvent } from './events/hook-undeliverable.event';
 import { IngestRecordsEvent } from './events/ingest-records.event';
 import { LoadEvent } from './events/load.event';
 import { AccountChangedEvent, ApiKeyChangedEvent, DestinationChangedEvent, HookChangedEvent } from './events/registry.events';
@@ -10,6 +10,8 @@ export const EventClasses = {
   [Subjects.TableRejected]: LoadEvent,
   [Subjects.IngestRecords]: IngestRecordsEvent,
   [Subjects.HookUndeliverable]: HookUndeliverableEvent,
+  [Subjects.HookGone]: HookGoneEvent,
+  [Subjects.DeliveryRequested]: DeliveryRequestedEvent,
   [Subjects.AccountChanged]: AccountChangedEvent,
   [Subjects.ApiKeyChanged]: ApiKeyChangedEvent,
   [Subjects.DestinationChanged]: DestinationChangedEvent,

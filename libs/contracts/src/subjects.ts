@@ -8,6 +8,10 @@ export const Subjects = {
   TableRejected: 'table.rejected',
   IngestRecords: 'ingest.records',
   HookUndeliverable: 'hook.undeliverable',
+  /** dispatcher → registry: a receiver answered 410 Gone, disable the hook. */
+  HookGone: 'hook.gone',
+  /** dispatcher → dispatcher: one webhook to one hook, its own unit of work and retries. */
+  DeliveryRequested: 'delivery.requested',
   AccountChanged: 'registry.account.changed',
   ApiKeyChanged: 'registry.api_key.changed',
   DestinationChanged: 'registry.destination.changed',
@@ -22,7 +26,8 @@ export const DEADLETTER_SUBJECT_PREFIX = 'deadletter.';
 export const Streams = {
   LOADS: { name: 'LOADS', subjects: [Subjects.TableLoaded, Subjects.TableRejected] },
   INGEST: { name: 'INGEST', subjects: [Subjects.IngestRecords] },
-  NOTIFY: { name: 'NOTIFY', subjects: [Subjects.HookUndeliverable] },
+  NOTIFY: { name: 'NOTIFY', subjects: [Subjects.HookUndeliverable, Subjects.HookGone] },
+  DELIVERIES: { name: 'DELIVERIES', subjects: [Subjects.DeliveryRequested] },
   REGISTRY: { name: 'REGISTRY', subjects: ['registry.>'] },
   DEADLETTER: { name: 'DEADLETTER', subjects: [`${DEADLETTER_SUBJECT_PREFIX}>`] },
 } as const;

@@ -13,6 +13,7 @@ const MAX_AGE_MS: Record<StreamName, number> = {
   LOADS: 7 * DAY_MS,
   INGEST: 7 * DAY_MS,
   NOTIFY: 7 * DAY_MS,
+  DELIVERIES: 7 * DAY_MS,
   REGISTRY: 0,
   DEADLETTER: 30 * DAY_MS,
 };

@@ -20,7 +20,7 @@ export interface ConsumerOptions {
   concurrency?: number;
   /** Unacked time before the server redelivers (default 30 s); slow handlers call working(). */
   ackWaitMs?: number;
-  /** Deliveries before a failing message is dead-lettered (default 20). */
+  /** Deliveries before a message whose handler keeps failing unexpectedly is dead-lettered (default 20). RetryLater never counts. */
   maxDeliver?: number;
   /** First retry delay after an unexpected handler error, doubled per delivery, capped at 1 min (default 1 s). */
   retryDelayMs?: number;
@@ -158,7 +158,8 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
       if (verdict?.posthooks === 'deadletter') return this.deadLetter(c, msg, subject, verdict.reason);
       // Nest's RPC filter turns an unexpected error into {status, message} (and logs the original).
       const reason = verdict?.reason ?? messageOf(err);
-      if (deliveries >= c.maxDeliver) return this.deadLetter(c, msg, subject, `gave up after ${deliveries} deliveries: ${reason}`);
+      // A requested retry is the handler's own schedule; only unexpected failures count toward maxDeliver.
+      if (verdict === undefined && deliveries >= c.maxDeliver) return this.deadLetter(c, msg, subject, `gave up after ${deliveries} deliveries: ${reason}`);
       const delay = verdict?.posthooks === 'retry' ? verdict.delayMs : Math.min(c.retryDelayMs * 2 ** (deliveries - 1), 60_000);
       this.log.warn(`${subject} #${msg.seq} (${c.durable}) will be retried in ${delay} ms: ${reason}`);
       msg.nak(delay);

@@ -203,6 +203,6 @@ describe('JetStreamTransport on the real nats-server', () => {
     await provisionStreams(jsm, naming, 1);
     const names: string[] = [];
     for await (const s of jsm.streams.list()) if (s.config.name.startsWith(naming.stream(''))) names.push(s.config.name);
-    expect(names.sort()).toEqual(['DEADLETTER', 'INGEST', 'LOADS', 'NOTIFY', 'REGISTRY'].map((s) => naming.stream(s)));
+    expect(names.sort()).toEqual(['DEADLETTER', 'DELIVERIES', 'INGEST', 'LOADS', 'NOTIFY', 'REGISTRY'].map((s) => naming.stream(s)));
   });
 });

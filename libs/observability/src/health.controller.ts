@@ -1,7 +1,10 @@
 import { Controller, Get } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { NatsHealthIndicator } from './nats.health';
 
+// Operations endpoints, not the service's API: kept out of /docs.
+@ApiExcludeController()
 @Controller('health')
 export class HealthController {
   constructor(

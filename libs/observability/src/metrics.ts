@@ -1,4 +1,5 @@
 import { Controller, Get, Header, Injectable, NestMiddleware } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import { collectDefaultMetrics, Histogram, register } from 'prom-client';
 
@@ -31,6 +32,8 @@ export class HttpMetricsMiddleware implements NestMiddleware {
   }
 }
 
+// Operations endpoints, not the service's API: kept out of /docs.
+@ApiExcludeController()
 @Controller('metrics')
 export class MetricsController {
   @Get()

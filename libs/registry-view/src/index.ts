@@ -1,2 +1,3 @@
 export * from './registry-view';
 export * from './follow-registry';
+export * from './registry-view.module';

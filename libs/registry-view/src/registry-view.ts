@@ -1,3 +1,4 @@
+import { Injectable } from '@nestjs/common';
 import { AccountChangedEvent, ApiKeyChangedEvent, DestinationChangedEvent, HookChangedEvent, isEntitled, Subjects } from '@posthooks/contracts';
 
 type RegistryEvent = AccountChangedEvent | ApiKeyChangedEvent | DestinationChangedEvent | HookChangedEvent;
@@ -7,6 +8,7 @@ type RegistryEvent = AccountChangedEvent | ApiKeyChangedEvent | DestinationChang
  * registry's events (each carries its object's full state, so applying them in stream
  * order gives the current state). Services answer from it without calling the registry.
  */
+@Injectable()
 export class RegistryView {
   readonly accounts = new Map<number, AccountChangedEvent>();
   readonly keysByHash = new Map<string, ApiKeyChangedEvent>();

@@ -3,3 +3,4 @@ export * from './core-modules';
 export * from './contract-exception.filter';
 export * from './validation';
 export * from './json-body';
+export * from './openapi';

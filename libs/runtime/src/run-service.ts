@@ -5,6 +5,7 @@ import { ConsumerOptions, JetStreamTransport, NATS_CONNECTION, NatsNaming } from
 import { JsonLogger } from '@posthooks/observability';
 import { ContractExceptionFilter } from './contract-exception.filter';
 import { jsonBody, MalformedJsonBody } from './json-body';
+import { projectVersion, serveOpenApi } from './openapi';
 import { contractValidationPipe } from './validation';
 
 export interface ServiceDefinition<E extends ServiceEnv> {
@@ -18,12 +19,14 @@ export interface ServiceDefinition<E extends ServiceEnv> {
   malformedJsonBody?: MalformedJsonBody;
   /** Largest JSON body the API takes (default 1 MB). */
   jsonLimit?: string;
+  /** A service with an HTTP API describes it at `GET /docs` (SPEC §1). */
+  openApi?: { title: string; description: string };
 }
 
 /**
  * Builds a service's app the same way for all five, and for tests that run one
- * in-process: JSON logger, contract errors and validation, JetStream consumers started.
- * The caller listens.
+ * in-process: JSON logger, contract errors and validation, `/docs` when the service has
+ * an API, JetStream consumers started. The caller listens.
  */
 export async function createServiceApp<E extends ServiceEnv>(def: ServiceDefinition<E>, env: E): Promise<INestApplication> {
   const logger = new JsonLogger(def.name, env.LOG_LEVEL);
@@ -31,6 +34,10 @@ export async function createServiceApp<E extends ServiceEnv>(def: ServiceDefinit
   app.use(...jsonBody(def.jsonLimit ?? '1mb', def.malformedJsonBody));
   app.useGlobalFilters(new ContractExceptionFilter());
   app.useGlobalPipes(contractValidationPipe());
+  if (def.openApi) serveOpenApi(app, { ...def.openApi, version: projectVersion() });
+  // Every module is initialized (views caught up, migrations run) before a consumer
+  // takes its first message.
+  await app.init();
   const consumers = def.consumers?.(env) ?? [];
   if (consumers.length > 0) {
     const strategy = new JetStreamTransport({

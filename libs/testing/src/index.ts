@@ -2,3 +2,4 @@ export * from './wait-for';
 export * from './test-env';
 export * from './raw-nats';
 export * from './nats-server';
+export * from './https-receiver';

@@ -2,3 +2,4 @@ export * from './hook-url';
 export * from './private-address';
 export * from './secrets';
 export * from './signature';
+export * from './retry-schedule';

@@ -1,27 +1,39 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCaller, Invalid, NotFound, Ok } from '../api-docs';
 import type { AccountCaller } from '../auth/guards';
 import { Allow, CurrentAccount } from '../auth/guards';
 import { routeId } from '../auth/route-id';
 import { CreateDestinationDto } from './destinations.dto';
 import { DestinationsService } from './destinations.service';
 
+@ApiTags('destinations')
 @Controller('v1/destinations')
 @Allow('account')
+@ApiCaller('account')
 export class DestinationsController {
   constructor(private readonly destinations: DestinationsService) {}
 
   @Post()
+  @ApiOperation({ summary: 'Create a Postgres destination' })
+  @Ok.destination()
+  @Invalid('type must be postgres', 'schema must be a lower-case identifier of at most 63 characters')
   create(@CurrentAccount() caller: AccountCaller, @Body() dto: CreateDestinationDto) {
     return this.destinations.create(caller, dto);
   }
 
   @Get()
+  @ApiOperation({ summary: "List the account's destinations" })
+  @Ok.destinations()
   list(@CurrentAccount() caller: AccountCaller) {
     return this.destinations.list(caller);
   }
 
   @Delete(':id')
   @HttpCode(200)
+  @ApiOperation({ summary: 'Delete a destination and its hooks' })
+  @Ok.destinationDeleted()
+  @NotFound()
   delete(@CurrentAccount() caller: AccountCaller, @Param('id') id: string) {
     return this.destinations.delete(caller, routeId(id));
   }

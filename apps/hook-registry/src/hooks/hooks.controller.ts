@@ -1,4 +1,6 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCaller, NotFound, Ok, StitchBodies, StitchErrors } from '../api-docs';
 import type { AccountCaller } from '../auth/guards';
 import { Allow, CurrentAccount } from '../auth/guards';
 import { routeId } from '../auth/route-id';
@@ -6,23 +8,38 @@ import { parseCreateHookBody, parseEnableBody } from './hook-bodies';
 import { HooksService } from './hooks.service';
 
 /** The Stitch Connect hooks API, path for path and body for body (SPEC §3). */
+@ApiTags('hooks (Stitch Connect API)')
 @Controller('notifications/public/v1/api/hooks')
 @Allow('account')
+@ApiCaller('account')
 export class StitchHooksController {
   constructor(private readonly hooks: HooksService) {}
 
+  // The bodies are `unknown` (checked by hook-bodies.ts), so /docs gets their schemas from @ApiBody.
   @Post()
   @HttpCode(200)
+  @ApiOperation({ summary: 'Create a post-load hook', description: 'At most 10 hooks per account; needs a plan with post-load hooks.' })
+  @ApiBody(StitchBodies.create)
+  @Ok.createdHook()
+  @StitchErrors.create()
+  @NotFound("destination_id is not one of the account's destinations.")
   create(@CurrentAccount() caller: AccountCaller, @Body() body: unknown) {
     return this.hooks.create(caller, parseCreateHookBody(body));
   }
 
   @Get()
+  @ApiOperation({ summary: "List the account's hooks" })
+  @Ok.hooks()
   list(@CurrentAccount() caller: AccountCaller) {
     return this.hooks.list(caller);
   }
 
   @Put(':id')
+  @ApiOperation({ summary: 'Enable or disable a hook', description: 'Disabling always works; enabling needs a plan with post-load hooks.' })
+  @ApiBody(StitchBodies.update)
+  @Ok.hook()
+  @StitchErrors.update()
+  @NotFound()
   update(@CurrentAccount() caller: AccountCaller, @Param('id') id: string, @Body() body: unknown) {
     const hookId = routeId(id);
     return this.hooks.setEnabled(caller, hookId, parseEnableBody(body));
@@ -32,6 +49,9 @@ export class StitchHooksController {
   @Delete(':id')
   @HttpCode(200)
   @Header('Content-Type', 'application/json; charset=utf-8')
+  @ApiOperation({ summary: 'Delete a hook' })
+  @Ok.hookDeleted()
+  @NotFound()
   async delete(@CurrentAccount() caller: AccountCaller, @Param('id') id: string): Promise<string> {
     await this.hooks.delete(caller, routeId(id));
     return 'null';
@@ -39,13 +59,18 @@ export class StitchHooksController {
 }
 
 /** Our extensions to the hooks API. */
+@ApiTags('hooks (extensions)')
 @Controller('v1/hooks')
 @Allow('account')
+@ApiCaller('account')
 export class HookExtensionsController {
   constructor(private readonly hooks: HooksService) {}
 
   @Post(':id/rotate-secret')
   @HttpCode(200)
+  @ApiOperation({ summary: "Rotate a hook's signing secret", description: 'The old secret keeps signing alongside the new one for 24 h.' })
+  @Ok.secret()
+  @NotFound()
   rotateSecret(@CurrentAccount() caller: AccountCaller, @Param('id') id: string) {
     return this.hooks.rotateSecret(caller, routeId(id));
   }

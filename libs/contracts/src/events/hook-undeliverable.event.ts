@@ -41,3 +41,34 @@ export class HookUndeliverableEvent {
   @IsDateString()
   occurred_at: string;
 }
+
+/** dispatcher → hook-registry: the receiver said 410 Gone; the registry disables the hook. */
+export class HookGoneEvent {
+  @IsInt() @Min(1)
+  hook_id: number;
+
+  @IsInt() @Min(1)
+  client_id: number;
+
+  @IsString() @MaxLength(2048)
+  url: string;
+
+  @IsString() @IsNotEmpty() @MaxLength(255)
+  webhook_id: string;
+
+  @IsDateString()
+  occurred_at: string;
+}
+
+/**
+ * One webhook of one event to one hook. The body and the attempts live in the
+ * dispatcher's database; the message is the durable unit of work (its redelivery with a
+ * delay is the retry schedule), `round` tells a replay from the original.
+ */
+export class DeliveryRequestedEvent {
+  @IsString() @IsNotEmpty() @MaxLength(255)
+  webhook_id: string;
+
+  @IsInt() @Min(1)
+  round: number;
+}

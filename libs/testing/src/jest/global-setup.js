@@ -3,6 +3,10 @@
 // when NATS or Postgres is not reachable: integration tests are never skipped.
 const { connect } = require('nats');
 const { Client } = require('pg');
+const { mkdtempSync } = require('node:fs');
+const { tmpdir } = require('node:os');
+const { join } = require('node:path');
+const { createThrowawayCa } = require('../tls/throwaway-ca');
 const { natsUrl, databaseUrl, START_HINTS } = require('./test-run');
 
 module.exports = async function globalSetup() {
@@ -29,4 +33,9 @@ module.exports = async function globalSetup() {
   process.env.NATS_URL = natsUrl();
   process.env.NATS_NAMESPACE = `t${run}`;
   process.env.DATABASE_URL = databaseUrl(`posthooks_test_${run}`);
+
+  // HTTPS receivers in tests present certificates of a CA made for this run; workers and
+  // the services tests spawn trust it the way an operator trusts a private CA.
+  process.env.POSTHOOKS_TEST_TLS_DIR = mkdtempSync(join(tmpdir(), 'posthooks-tls-'));
+  process.env.NODE_EXTRA_CA_CERTS = createThrowawayCa(process.env.POSTHOOKS_TEST_TLS_DIR).ca;
 };

@@ -1,11 +1,13 @@
 // Removes what this run created: its databases and its namespaced streams.
 const { connect } = require('nats');
+const { rmSync } = require('node:fs');
 const { Client } = require('pg');
 const { natsUrl, databaseUrl } = require('./test-run');
 
 module.exports = async function globalTeardown() {
   const run = process.env.POSTHOOKS_TEST_RUN;
   if (!run) return;
+  if (process.env.POSTHOOKS_TEST_TLS_DIR) rmSync(process.env.POSTHOOKS_TEST_TLS_DIR, { recursive: true, force: true });
 
   const nats = await connect({ servers: natsUrl(), reconnect: false });
   const jsm = await nats.jetstreamManager();

@@ -1,0 +1,35 @@
+import { Injectable } from '@nestjs/common';
+import { LoadEvent, Subjects } from '@posthooks/contracts';
+import { EventPublisher, JetStreamContext } from '@posthooks/messaging';
+import { RegistryView } from '@posthooks/registry-view';
+import { DeliveryStore, NewDelivery } from '../delivery/delivery-store';
+import { eventsFannedOut } from '../metrics';
+import { LoadEventType, webhookBody, webhookId } from './webhook-body';
+
+/**
+ * Turns one load event into one delivery per hook it fires, each its own message on
+ * DELIVERIES, so a dead endpoint never holds up the others. Idempotent: a redelivered
+ * load event finds its deliveries recorded and its messages de-duplicated.
+ */
+@Injectable()
+export class FanoutService {
+  constructor(
+    private readonly view: RegistryView,
+    private readonly store: DeliveryStore,
+    private readonly publisher: EventPublisher,
+  ) {}
+
+  async fanOut(event: LoadEvent, ctx: JetStreamContext): Promise<number> {
+    const eventType = ctx.subject as LoadEventType;
+    const eventId = event.event_id ?? ctx.fallbackEventId;
+    const hooks = this.view.hooksToNotify(event.client_id, event.destination_id);
+    eventsFannedOut.inc({ event_type: eventType });
+    if (hooks.length === 0) return 0;
+
+    const body = webhookBody(eventType, eventId, event, new Date());
+    const deliveries: NewDelivery[] = hooks.map((h) => ({ webhook_id: webhookId(eventId, h.hook_id), hook_id: h.hook_id, account_id: h.account_id, event_id: eventId, event_type: eventType, body }));
+    await this.store.insert(deliveries);
+    await Promise.all(deliveries.map((d) => this.publisher.publish(Subjects.DeliveryRequested, { webhook_id: d.webhook_id, round: 1 }, { msgId: `${d.webhook_id}-1` })));
+    return deliveries.length;
+  }
+}

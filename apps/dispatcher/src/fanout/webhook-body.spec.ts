@@ -1,0 +1,44 @@
+import { LoadEvent } from '@posthooks/contracts';
+import { webhookBody, webhookId } from './webhook-body';
+
+const event = (extra: Partial<LoadEvent> = {}) => Object.assign(new LoadEvent(), { client_id: 1, integration_name: 'shopify', table_name: 'orders', num_rows: 100, ...extra });
+const now = new Date('2026-11-24T10:00:00.000Z');
+
+describe('webhookBody', () => {
+  it('is the body of SPEC §5 for the minimal `nats pub` event', () => {
+    expect(webhookBody('table.loaded', 'ev-1', event(), now)).toBe(
+      JSON.stringify({
+        event_type: 'table.loaded',
+        event_id: 'ev-1',
+        client_id: 1,
+        version: '1.0',
+        minimum_sdc_batched_at: '2026-11-24T10:00:00.000Z',
+        integration_name: 'shopify',
+        new_version: false,
+        source_root_table_name: 'orders',
+        destination_root_table_name: 'orders',
+        table_version: 0,
+        tables: [{ source_table_name: 'orders', destination_table_name: 'orders', num_rows: 100, num_rows_rejected: 0, max_time_extracted: null, bookmark_metadata: null }],
+      }),
+    );
+  });
+
+  it('keeps what the event says and lists subtables', () => {
+    const body = JSON.parse(
+      webhookBody('table.rejected', 'ev-2', event({ destination_table_name: 'shop_orders', table_version: 3, new_version: true, error_message: 'bad type', minimum_sdc_batched_at: '2026-01-01T00:00:00.000Z', tables: [{ table_name: 'orders' }, { table_name: 'orders__lines', num_rows: 7 }] }), now),
+    );
+    expect(body).toMatchObject({ event_type: 'table.rejected', destination_root_table_name: 'shop_orders', table_version: 3, new_version: true, error_message: 'bad type', minimum_sdc_batched_at: '2026-01-01T00:00:00.000Z' });
+    expect(body.tables.map((t: { source_table_name: string; num_rows: number }) => [t.source_table_name, t.num_rows])).toEqual([
+      ['orders', 0],
+      ['orders__lines', 7],
+    ]);
+  });
+});
+
+describe('webhookId', () => {
+  it('is the same for the same event and hook, different otherwise', () => {
+    expect(webhookId('ev-1', 1)).toBe(webhookId('ev-1', 1));
+    expect(new Set([webhookId('ev-1', 1), webhookId('ev-1', 2), webhookId('ev-2', 1)]).size).toBe(3);
+    expect(webhookId('ev-1', 1)).toMatch(/^msg_[0-9a-f]{32}$/);
+  });
+});

@@ -1,0 +1,81 @@
+import { HttpException, Injectable } from '@nestjs/common';
+import { ErrorBodies, Subjects } from '@posthooks/contracts';
+import { EventPublisher } from '@posthooks/messaging';
+import { RegistryView } from '@posthooks/registry-view';
+import { DataSource } from 'typeorm';
+import { DeliveryStore } from '../delivery/delivery-store';
+import { ListAttemptsQuery } from './delivery-log.dto';
+
+interface AttemptRow {
+  id: string;
+  event_id: string;
+  event_type: string;
+  webhook_id: string;
+  attempt: number;
+  status: string;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number | null;
+  response_body: string | null;
+  attempted_at: Date;
+  next_attempt_at: Date | null;
+}
+
+const notFound = () => new HttpException(ErrorBodies.notFound, 404);
+
+@Injectable()
+export class DeliveryLogService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly store: DeliveryStore,
+    private readonly view: RegistryView,
+    private readonly publisher: EventPublisher,
+  ) {}
+
+  /** Attempts of one of the caller's hooks, newest first, a page at a time. */
+  async list(accountId: number, hookId: number, q: ListAttemptsQuery) {
+    await this.assertOwnHook(accountId, hookId);
+    const limit = q.limit ?? 50;
+    const rows = await this.db.query<AttemptRow[]>(
+      `SELECT a.id, d.event_id, d.event_type, a.webhook_id, a.attempt, a.status, a.status_code, a.error, a.duration_ms, a.response_body, a.attempted_at, a.next_attempt_at
+       FROM attempts a JOIN deliveries d USING (webhook_id)
+       WHERE a.hook_id = $1 AND d.account_id = $2 AND ($3::text IS NULL OR a.status = $3) AND ($4::bigint IS NULL OR a.id < $4)
+       ORDER BY a.id DESC LIMIT $5`,
+      [hookId, accountId, q.status ?? null, q.cursor ?? null, limit + 1],
+    );
+    const page = rows.slice(0, limit);
+    return {
+      data: page.map(({ id: _id, attempted_at, next_attempt_at, ...a }) => ({ ...a, attempted_at: attempted_at.toISOString(), next_attempt_at: next_attempt_at?.toISOString() ?? null })),
+      next_cursor: rows.length > limit ? page[page.length - 1].id : null,
+    };
+  }
+
+  async redeliver(accountId: number, webhookId: string) {
+    const round = await this.store.newRound(webhookId, accountId);
+    if (round === undefined) throw notFound();
+    await this.publisher.publish(Subjects.DeliveryRequested, { webhook_id: webhookId, round }, { msgId: `${webhookId}-${round}` });
+    return { webhook_id: webhookId, round };
+  }
+
+  /** Re-sends every event to the hook whose delivery failed since then. */
+  async recover(accountId: number, hookId: number, since: Date) {
+    await this.assertOwnHook(accountId, hookId);
+    const failed = await this.db.query<{ webhook_id: string }[]>(
+      `SELECT webhook_id FROM deliveries WHERE hook_id = $1 AND account_id = $2 AND state = 'failed' AND updated_at >= $3 ORDER BY created_at`,
+      [hookId, accountId, since],
+    );
+    for (const { webhook_id } of failed) await this.redeliver(accountId, webhook_id);
+    return { recovered: failed.length, webhook_ids: failed.map((f) => f.webhook_id) };
+  }
+
+  /** A hook the caller does not own is as unknown as one that does not exist. */
+  private async assertOwnHook(accountId: number, hookId: number): Promise<void> {
+    const hook = this.view.hooks.get(hookId);
+    if (hook) {
+      if (hook.account_id !== accountId) throw notFound();
+      return;
+    }
+    const [known] = await this.db.query('SELECT 1 FROM deliveries WHERE hook_id = $1 AND account_id = $2 LIMIT 1', [hookId, accountId]);
+    if (!known) throw notFound();
+  }
+}

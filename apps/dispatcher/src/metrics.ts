@@ -1,0 +1,20 @@
+import { Counter, Histogram } from 'prom-client';
+
+export const deliveriesTotal = new Counter({
+  name: 'posthooks_deliveries_total',
+  help: 'Delivery outcomes: succeeded, retry (an attempt failed, another is scheduled), undeliverable, gone (410), cancelled (hook disabled or deleted)',
+  labelNames: ['outcome'] as const,
+});
+
+export const attemptSeconds = new Histogram({
+  name: 'posthooks_delivery_attempt_seconds',
+  help: 'Duration of delivery attempts, by outcome',
+  labelNames: ['outcome'] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+});
+
+export const eventsFannedOut = new Counter({
+  name: 'posthooks_load_events_total',
+  help: 'Load events consumed, by type, and the deliveries they made',
+  labelNames: ['event_type'] as const,
+});

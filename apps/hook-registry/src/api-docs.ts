@@ -1,0 +1,175 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiBearerAuth, ApiResponse } from '@nestjs/swagger';
+import type { ExampleObject, SchemaObject } from '@nestjs/swagger';
+import { ErrorBodies, PLANS, simpleError } from '@posthooks/contracts';
+import { API_KEY_PREFIX } from '@posthooks/webhooks';
+import type { accountView } from './accounts/accounts.service';
+import type { hookView } from './hooks/hooks.service';
+
+/*
+ * What /docs says about the registry's bodies. Error examples are the contract's own
+ * ErrorBodies, so the document cannot drift from what the filter sends; success
+ * examples are typed as the views the services return.
+ */
+
+const at = '2026-11-24T10:00:00.000Z';
+const string: SchemaObject = { type: 'string' };
+const integer: SchemaObject = { type: 'integer' };
+const dateTime: SchemaObject = { type: 'string', format: 'date-time' };
+const object = (properties: Record<string, SchemaObject>, required = Object.keys(properties)): SchemaObject => ({ type: 'object', required, properties });
+
+// Bodies
+
+const hookExample: ReturnType<typeof hookView> = {
+  id: 7,
+  client_id: 1,
+  type: 'post_load',
+  version: 1,
+  config: { url: 'https://hooks.acme.test/landed', destination_id: 3 },
+  created_at: at,
+  modified_at: at,
+  disabled_at: null,
+  disabled_reason: null,
+};
+const hookSchema = object({
+  id: integer,
+  client_id: { type: 'integer', description: 'The account id.' },
+  type: { type: 'string', enum: ['post_load'] },
+  version: { type: 'integer', enum: [1] },
+  config: object({ url: string, destination_id: integer }),
+  created_at: dateTime,
+  modified_at: dateTime,
+  disabled_at: { ...dateTime, nullable: true, description: 'null while the hook is enabled.' },
+  disabled_reason: { type: 'string', nullable: true, enum: ['manual', 'plan_downgrade', 'endpoint_gone', 'failing', null] },
+});
+const secretSchema: SchemaObject = { type: 'string', pattern: '^whsec_', description: 'The signing secret: shown by this response only.' };
+const secretExample = 'whsec_3VH0OfgXX2cNP++xLMrhE8ADh1kB7s7pD6lPIb4SX7A=';
+
+const accountExample: ReturnType<typeof accountView> = {
+  id: 1,
+  name: 'acme',
+  plan: 'advanced',
+  notification_email: 'data@acme.test',
+  undeliverable_email: true,
+  trial_ends_at: null,
+  created_at: at,
+};
+const accountSchema = object({
+  id: integer,
+  name: string,
+  plan: { type: 'string', enum: [...PLANS] },
+  notification_email: { type: 'string', format: 'email' },
+  undeliverable_email: { type: 'boolean' },
+  trial_ends_at: { ...dateTime, nullable: true },
+  created_at: dateTime,
+});
+const apiKeySchema: SchemaObject = { type: 'string', description: 'The key: shown by this response only, stored as a hash.' };
+const apiKeyExample = `${API_KEY_PREFIX}YxMjQftyJaEI4YoV-rUgEUWctQz0dWnYFoQ1DRnXL2s`;
+
+const destinationExample = { id: 3, name: 'warehouse', type: 'postgres', schema: 'acme', created_at: at };
+const destinationSchema = object({ id: integer, name: string, type: { type: 'string', enum: ['postgres'] }, schema: string, created_at: dateTime });
+
+/** A JSON response with its schema and named examples. */
+const json = (status: number, description: string, schema: SchemaObject, examples: Record<string, ExampleObject>) =>
+  ApiResponse({ status, description, content: { 'application/json': { schema, examples } } });
+const one = (value: unknown): Record<string, ExampleObject> => ({ example: { value } });
+
+export const Ok = {
+  account: (status: 200 | 201, description: string) => json(status, description, accountSchema, one(accountExample)),
+  createdAccount: () =>
+    json(201, 'The account, with its first API key.', { ...accountSchema, properties: { ...accountSchema.properties, api_key: apiKeySchema } }, one({ ...accountExample, api_key: apiKeyExample })),
+  issuedKey: () => json(201, 'The new key, labelled.', object({ id: integer, label: string, api_key: apiKeySchema }), one({ id: 2, label: 'alice', api_key: apiKeyExample })),
+  revokedKey: () => json(200, 'The revoked key.', object({ id: integer, label: string, revoked_at: dateTime }), one({ id: 2, label: 'alice', revoked_at: at })),
+  notifications: () => json(200, 'The settings now in force.', object({ undeliverable_email: { type: 'boolean' } }), one({ undeliverable_email: false })),
+  destination: () => json(201, 'The destination.', destinationSchema, one(destinationExample)),
+  destinations: () => json(200, "The account's destinations.", { type: 'array', items: destinationSchema }, one([destinationExample])),
+  destinationDeleted: () => ApiResponse({ status: 200, description: 'Deleted, with its hooks. Empty body.' }),
+  createdHook: () =>
+    json(200, 'The hook object; this response alone carries its signing secret.', { ...hookSchema, properties: { ...hookSchema.properties, secret: secretSchema } }, one({ ...hookExample, secret: secretExample })),
+  hook: () => json(200, 'The hook object.', hookSchema, one(hookExample)),
+  hooks: () => json(200, "All the account's hooks, disabled ones too, without secrets.", object({ post_load: { type: 'array', items: hookSchema } }), one({ post_load: [hookExample] })),
+  hookDeleted: () => json(200, 'Deleted. The body is the JSON `null`, as Stitch answers.', { type: 'object', nullable: true }, one(null)),
+  secret: () => json(200, 'The new secret; the old one keeps signing alongside it for 24 h.', object({ secret: secretSchema }), one({ secret: secretExample })),
+};
+
+// Errors, exactly as ErrorBodies and the validation pipe send them.
+
+const simpleErrorSchema = object({ error: string });
+const messageErrorSchema = object({ error: object({ message: string }) });
+const invalidBodySchema = object({ data: object({ message: string }), error: { type: 'string', enum: ['InvalidBody'] } });
+
+/** 401 for anyone but the callers a route allows (the guard's `@Allow`). */
+export const ApiCaller = (who: 'admin' | 'account' | 'admin-or-account') =>
+  applyDecorators(
+    ApiBearerAuth(),
+    json(
+      401,
+      {
+        admin: 'The bearer token is not ADMIN_TOKEN.',
+        account: "The bearer token is not an account's API key.",
+        'admin-or-account': "The bearer token is neither ADMIN_TOKEN nor this account's API key.",
+      }[who],
+      simpleErrorSchema,
+      one(ErrorBodies.unauthorized),
+    ),
+  );
+
+/** 404 for an unknown id, another account's object, or an id that is not a number. */
+export const NotFound = (description = "Unknown id, or another account's.") => json(404, description, simpleErrorSchema, one(ErrorBodies.notFound));
+
+/** 400 from the global validation pipe (admin and destination DTOs): `{"error":"<what is wrong>"}`. */
+export const Invalid = (...messages: string[]) =>
+  json(
+    400,
+    'The body failed validation: `{"error":"<what is wrong>"}`, constraints joined with "; ".',
+    simpleErrorSchema,
+    Object.fromEntries(
+      [...messages, 'property extra should not exist', 'request body is not valid JSON'].map((m) => [m, { summary: m, value: simpleError(m) }]),
+    ),
+  );
+
+const example = (summary: string, value: unknown): ExampleObject => ({ summary, value });
+
+/** The Stitch error table (SPEC §3): one 400 with each row as a named example. */
+export const StitchErrors = {
+  create: () =>
+    json(400, 'The Stitch error bodies, exactly.', { oneOf: [invalidBodySchema, messageErrorSchema] }, {
+      invalidBody: example('Missing, extra or mistyped field, or unparsable JSON', ErrorBodies.invalidPostBody),
+      invalidUri: example('URL not absolute https://, unparsable, with credentials, or over 2,048 characters', ErrorBodies.invalidUri),
+      notEntitled: example('The plan does not include post-load hooks', ErrorBodies.notEntitled),
+      hookLimit: example('The 11th hook of an account', ErrorBodies.hookLimit),
+    }),
+  update: () =>
+    json(400, 'The Stitch error bodies, exactly.', { oneOf: [invalidBodySchema, messageErrorSchema] }, {
+      invalidBody: example("Body other than exactly {\"enable\":<boolean>}, or unparsable JSON", ErrorBodies.invalidPutBody),
+      notEntitled: example('Re-enabling without the entitlement', ErrorBodies.notEntitled),
+    }),
+};
+
+/** Request bodies of the Stitch API, which its controller checks itself (hook-bodies.ts). */
+export const StitchBodies = {
+  create: {
+    required: true,
+    schema: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['type', 'destination_id', 'config'],
+      properties: {
+        type: { type: 'string', enum: ['post_load'] },
+        destination_id: { type: 'integer', description: "One of the account's destinations." },
+        config: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['url'],
+          properties: { url: { type: 'string', format: 'uri', pattern: '^https://', maxLength: 2048, description: 'Absolute https:// URL, without credentials.' } },
+        },
+      },
+    },
+    examples: { hook: { value: { type: 'post_load', destination_id: 3, config: { url: 'https://hooks.acme.test/landed' } } } },
+  },
+  update: {
+    required: true,
+    schema: { type: 'object', additionalProperties: false, required: ['enable'], properties: { enable: { type: 'boolean' } } },
+    examples: { disable: { value: { enable: false } }, enable: { value: { enable: true } } },
+  },
+} satisfies Record<string, { required: boolean; schema: SchemaObject; examples: Record<string, ExampleObject> }>;

@@ -1,0 +1,64 @@
+import { CanActivate, createParamDecorator, DynamicModule, ExecutionContext, HttpException, Inject, Injectable, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { ErrorBodies } from '@posthooks/contracts';
+import { NATS_CONNECTION, NatsNaming } from '@posthooks/messaging';
+import { hashApiKey } from '@posthooks/webhooks';
+import type { Request } from 'express';
+import type { NatsConnection } from 'nats';
+import { followRegistry, RegistryFollower } from './follow-registry';
+import { RegistryView } from './registry-view';
+
+/**
+ * Keeps the service's RegistryView current. The app's init waits until the view has
+ * caught up with the stream, so consumers and the API never answer from an empty view.
+ */
+@Injectable()
+class RegistryViewFollower implements OnModuleInit, OnApplicationShutdown {
+  private follower?: RegistryFollower;
+
+  constructor(
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    private readonly naming: NatsNaming,
+    private readonly view: RegistryView,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    this.follower = await followRegistry(this.nc, this.naming, this.view);
+    await this.follower.caughtUp;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.follower?.stop();
+  }
+}
+
+type KeyedRequest = Request & { accountId?: number };
+
+/** Routes for account keys: the key's account comes from the view, without asking the registry. */
+@Injectable()
+export class AccountKeyGuard implements CanActivate {
+  constructor(private readonly view: RegistryView) {}
+
+  canActivate(ctx: ExecutionContext): boolean {
+    const req = ctx.switchToHttp().getRequest<KeyedRequest>();
+    const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const accountId = token ? this.view.accountOfKey(hashApiKey(token)) : undefined;
+    if (accountId === undefined) throw new HttpException(ErrorBodies.unauthorized, 401);
+    req.accountId = accountId;
+    return true;
+  }
+}
+
+/** The id of the account whose key called (behind AccountKeyGuard). */
+export const CallerAccountId = createParamDecorator((_: unknown, ctx: ExecutionContext) => ctx.switchToHttp().getRequest<KeyedRequest>().accountId as number);
+
+@Module({})
+export class RegistryViewModule {
+  static forRoot(): DynamicModule {
+    return {
+      module: RegistryViewModule,
+      global: true,
+      providers: [RegistryView, RegistryViewFollower, AccountKeyGuard],
+      exports: [RegistryView, AccountKeyGuard],
+    };
+  }
+}
