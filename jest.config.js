@@ -12,4 +12,6 @@ module.exports = {
   projects,
   globalSetup: '<rootDir>/libs/testing/src/jest/global-setup.js',
   globalTeardown: '<rootDir>/libs/testing/src/jest/global-teardown.js',
+  // A global option: Jest ignores it in project configs and presets.
+  testTimeout: 60_000,
 };

@@ -12,6 +12,7 @@ import { Init1764000000000 } from './database/migrations/1764000000000-init';
 import { DestinationsController } from './destinations/destinations.controller';
 import { DestinationsService } from './destinations/destinations.service';
 import { HookChanges } from './hooks/hook-changes';
+import { HookGoneController } from './hooks/hook-gone.controller';
 import { HookExtensionsController, StitchHooksController } from './hooks/hooks.controller';
 import { HooksService } from './hooks/hooks.service';
 import { TrialExpiry } from './trials/trial-expiry.service';
@@ -22,7 +23,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: coreModules(env, { service: 'hook-registry', schema: 'hook_registry', migrations: [Init1764000000000] }),
-      controllers: [AccountsController, DestinationsController, StitchHooksController, HookExtensionsController],
+      controllers: [AccountsController, DestinationsController, StitchHooksController, HookExtensionsController, HookGoneController],
       providers: [
         { provide: HookRegistryEnv, useValue: env },
         { provide: APP_GUARD, useClass: CallerGuard },

@@ -46,7 +46,8 @@ export async function createServiceApp<E extends ServiceEnv>(def: ServiceDefinit
       consumers,
       drainTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     });
-    app.connectMicroservice({ strategy }, { inheritAppConfig: true });
+    // Not the HTTP filter and pipes: the transport validates, and RPC errors steer the acks.
+    app.connectMicroservice({ strategy }, { inheritAppConfig: false });
     await app.startAllMicroservices();
   }
   return app;

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
+import { rootCertificates } from 'node:tls';
 import type { Readable } from 'node:stream';
 import axios, { AxiosError, AxiosInstance } from 'axios';
 import axiosRetry from 'axios-retry';
@@ -39,7 +41,7 @@ export class WebhookSender {
   constructor(
     private readonly options: { timeoutMs: number; allowPrivateTargets: boolean; userAgent: string; maxSocketsPerHost: number },
   ) {
-    const agent = new Agent({ keepAlive: true, maxSockets: options.maxSocketsPerHost, lookup: guardedLookup(options.allowPrivateTargets) as never });
+    const agent = new Agent({ keepAlive: true, maxSockets: options.maxSocketsPerHost, lookup: guardedLookup(options.allowPrivateTargets) as never, ca: trustedCertificates() });
     this.http = axios.create({
       httpsAgent: agent,
       maxRedirects: 0,
@@ -85,6 +87,16 @@ export class WebhookSender {
       return { ok: false, statusCode: null, error: describe(err, this.options.timeoutMs), durationMs: elapsed(), responseBody: null };
     }
   }
+}
+
+/**
+ * The public roots plus NODE_EXTRA_CA_CERTS (a private CA, e.g. the demo receiver's).
+ * Node applies that variable only if it is set when the process starts; reading it here
+ * too gives it the same meaning when the dispatcher is embedded (in-process tests).
+ */
+function trustedCertificates(): string[] | undefined {
+  const extra = process.env.NODE_EXTRA_CA_CERTS;
+  return extra ? [...rootCertificates, readFileSync(extra, 'utf8')] : undefined;
 }
 
 /** Reads at most `limit` bytes of the answer and drops the rest. */

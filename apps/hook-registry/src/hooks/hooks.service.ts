@@ -95,6 +95,22 @@ export class HooksService {
     this.relay.kick();
   }
 
+  /**
+   * A receiver answered 410 Gone: disable the hook, unless it changed since (deleted, or
+   * pointed at another URL), as the `system`.
+   */
+  async disableGone(hookId: number, accountId: number, url: string): Promise<void> {
+    await this.db.transaction(async (m) => {
+      const [[hook]] = await m.query<[HookRow[], number]>(
+        `UPDATE hooks SET disabled_at = now(), disabled_reason = 'endpoint_gone', modified_at = now()
+         WHERE id = $1 AND account_id = $2 AND url = $3 AND disabled_at IS NULL RETURNING *`,
+        [hookId, accountId, url],
+      );
+      if (hook) await this.hookChanges.record(m, hook, 'hook.disabled', 'system');
+    });
+    this.relay.kick();
+  }
+
   /** A new secret; the ones in use keep signing for 24 h beside it. */
   async rotateSecret(caller: AccountCaller, id: number) {
     const result = await this.db.transaction(async (m) => {

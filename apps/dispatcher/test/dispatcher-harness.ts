@@ -1,0 +1,146 @@
+import { INestApplication } from '@nestjs/common';
+import { DispatcherEnv, loadEnv } from '@posthooks/config';
+import { HookChangedEvent, HookUndeliverableEvent, LoadEvent, Plan, Subjects } from '@posthooks/contracts';
+import { EventPublisher, NatsNaming } from '@posthooks/messaging';
+import { RegistryView } from '@posthooks/registry-view';
+import { createServiceApp } from '@posthooks/runtime';
+import { testEnv, waitFor } from '@posthooks/testing';
+import { generateApiKey, generateSigningSecret, hashApiKey } from '@posthooks/webhooks';
+import { connect, JetStreamManager, NatsConnection } from 'nats';
+import { dispatcher } from '../src/service';
+
+let nextId = 1;
+
+/**
+ * The dispatcher in-process, built as its main builds it. The test speaks to it only
+ * through its contract: registry events and load events on NATS, HTTPS to receivers,
+ * and its HTTP API.
+ */
+export class Dispatcher {
+  private constructor(
+    readonly app: INestApplication,
+    readonly env: DispatcherEnv,
+    readonly url: string,
+    readonly nc: NatsConnection,
+    readonly jsm: JetStreamManager,
+    readonly naming: NatsNaming,
+    readonly publisher: EventPublisher,
+  ) {}
+
+  static async start(name: string, overrides: Record<string, string> = {}): Promise<Dispatcher> {
+    const env = loadEnv(DispatcherEnv, {
+      ...testEnv(name),
+      NODE_ENV: 'test',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
+      ALLOW_PRIVATE_TARGETS: 'true',
+      DELIVERY_RETRY_SCHEDULE: '100ms,100ms,100ms,100ms,100ms',
+      DELIVERY_TIMEOUT_MS: '2000',
+      ...overrides,
+    });
+    const app = await createServiceApp(dispatcher, env);
+    await app.listen(0, '127.0.0.1');
+    const { port } = app.getHttpServer().address() as { port: number };
+    const nc = await connect({ servers: env.NATS_URL });
+    const naming = new NatsNaming(env.NATS_NAMESPACE);
+    return new Dispatcher(app, env, `http://127.0.0.1:${port}`, nc, await nc.jetstreamManager(), naming, new EventPublisher(nc.jetstream(), naming));
+  }
+
+  async stop(): Promise<void> {
+    await this.app.close();
+    await this.nc.close();
+  }
+
+  get view(): RegistryView {
+    return this.app.get(RegistryView);
+  }
+
+  // The registry's side of the contract: the events it would publish.
+
+  async account(plan: Plan = 'advanced', trialEndsAt: string | null = null): Promise<{ id: number; key: string }> {
+    const id = nextId++;
+    const key = generateApiKey();
+    const changed = { changed_by: 'test', changed_at: new Date().toISOString() };
+    await this.publisher.publish(Subjects.AccountChanged, { account_id: id, name: `acme ${id}`, plan, trial_ends_at: trialEndsAt, notification_email: 'data@acme.test', undeliverable_email: true, ...changed }, { msgId: `acct-${id}-${Date.now()}` });
+    await this.publisher.publish(Subjects.ApiKeyChanged, { key_id: id, account_id: id, label: 'owner', key_hash: hashApiKey(key), revoked_at: null, ...changed }, { msgId: `key-${id}` });
+    await waitFor('the view to know the account', () => this.view.accountOfKey(hashApiKey(key)) === id);
+    return { id, key };
+  }
+
+  async setPlan(accountId: number, plan: Plan): Promise<void> {
+    const a = this.view.accounts.get(accountId)!;
+    await this.publisher.publish(Subjects.AccountChanged, { ...a, plan, changed_at: new Date().toISOString() }, { msgId: `acct-${accountId}-${plan}-${Date.now()}` });
+    await waitFor('the view to see the plan', () => this.view.accounts.get(accountId)?.plan === plan);
+  }
+
+  async hook(accountId: number, url: string, opts: { destinationId?: number; secrets?: HookChangedEvent['secrets'] } = {}): Promise<HookChangedEvent> {
+    const hook: HookChangedEvent = {
+      hook_id: nextId++,
+      account_id: accountId,
+      destination_id: opts.destinationId ?? 1,
+      url,
+      disabled_at: null,
+      disabled_reason: null,
+      secrets: opts.secrets ?? [{ secret: generateSigningSecret(), expires_at: null }],
+      deleted: false,
+      changed_by: 'test',
+      changed_at: new Date().toISOString(),
+    };
+    await this.publisher.publish(Subjects.HookChanged, hook, { msgId: `hook-${hook.hook_id}-${Date.now()}` });
+    await waitFor('the view to know the hook', () => this.view.hooks.has(hook.hook_id));
+    return hook;
+  }
+
+  /** A load event, as `nats pub table.loaded` would send it (here with an id). */
+  async load(accountId: number, extra: Partial<LoadEvent> = {}, subject: 'table.loaded' | 'table.rejected' = 'table.loaded'): Promise<string> {
+    const eventId = extra.event_id ?? `ev-${nextId++}`;
+    await this.publisher.publish(subject === 'table.loaded' ? Subjects.TableLoaded : Subjects.TableRejected, Object.assign(new LoadEvent(), { client_id: accountId, integration_name: 'shopify', table_name: 'orders', num_rows: 100, event_id: eventId, ...extra }), { msgId: eventId });
+    return eventId;
+  }
+
+  /** Every hook.undeliverable on NOTIFY so far. */
+  async undeliverables(): Promise<HookUndeliverableEvent[]> {
+    const stream = this.naming.stream('NOTIFY');
+    const last = (await this.jsm.streams.info(stream)).state.last_seq;
+    const out: HookUndeliverableEvent[] = [];
+    for (let seq = 1; seq <= last; seq++) {
+      const m = await this.jsm.streams.getMessage(stream, { seq }).catch(() => undefined);
+      if (m && this.naming.logical(m.subject) === Subjects.HookUndeliverable) out.push(m.json<HookUndeliverableEvent>());
+    }
+    return out;
+  }
+
+  /** Waits until neither consumer has anything pending or unacked, nor anything scheduled. */
+  async idle(timeoutMs = 10_000): Promise<void> {
+    await waitFor(
+      'the dispatcher to be idle',
+      async () => {
+        for (const [stream, durable] of [['LOADS', 'dispatcher'], ['DELIVERIES', 'dispatcher-deliveries']]) {
+          const info = await this.jsm.consumers.info(this.naming.stream(stream), durable);
+          if (info.num_pending > 0 || info.num_ack_pending > 0 || info.num_redelivered > 0 && info.num_ack_pending > 0) return false;
+        }
+        return true;
+      },
+      { timeoutMs },
+    );
+  }
+
+  async api<T = unknown>(method: string, path: string, key?: string, json?: unknown): Promise<{ status: number; body: T }> {
+    const res = await fetch(this.url + path, { method, headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(json ? { 'content-type': 'application/json' } : {}) }, body: json ? JSON.stringify(json) : undefined });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+  }
+}
+
+export interface AttemptJson {
+  event_id: string;
+  event_type: string;
+  webhook_id: string;
+  attempt: number;
+  status: 'succeeded' | 'failed' | 'pending';
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number | null;
+  response_body: string | null;
+  attempted_at: string;
+  next_attempt_at: string | null;
+}
