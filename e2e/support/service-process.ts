@@ -32,7 +32,15 @@ export class ServiceProcess {
     const port = env.PORT ? Number(env.PORT) : await freePort();
     const proc = spawn(process.execPath, ['--enable-source-maps', main], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH, NODE_ENV: 'test', ADMIN_TOKEN: TEST_ADMIN_TOKEN, ...env, PORT: String(port) },
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'test',
+        ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+        // The test run's throwaway CA, trusted as an operator trusts a private one.
+        ...(process.env.NODE_EXTRA_CA_CERTS ? { NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS } : {}),
+        ...env,
+        PORT: String(port),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     return new ServiceProcess(name, port, proc);
@@ -60,6 +68,11 @@ export class ServiceProcess {
       { timeoutMs, intervalMs: 100 },
     );
     return this;
+  }
+
+  /** kill -9: no shutdown hook runs, nothing is acked or flushed. */
+  kill(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    return this.stop('SIGKILL');
   }
 
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {

@@ -2,7 +2,13 @@ import { Logger } from '@nestjs/common';
 import { parseEvent, Streams, Subject } from '@posthooks/contracts';
 import { NatsNaming } from '@posthooks/messaging';
 import { ConsumerMessages, NatsConnection } from 'nats';
+import { Gauge } from 'prom-client';
 import { RegistryView } from './registry-view';
+
+const viewSequence = new Gauge({
+  name: 'posthooks_registry_view_sequence',
+  help: 'Last REGISTRY stream sequence applied to this service\'s view (compare with the stream\'s last sequence for the lag)',
+});
 
 export interface RegistryFollower {
   /** Resolves once every event that was in the stream at start has been applied. */
@@ -34,6 +40,7 @@ export async function followRegistry(nc: NatsConnection, naming: NatsNaming, vie
       // The registry validates before publishing; anything else here is not ours to act on.
       if (parsed.ok) view.apply(subject, parsed.event as Parameters<RegistryView['apply']>[1]);
       else log.warn(`skipped REGISTRY #${msg.seq}: ${parsed.reason}`);
+      viewSequence.set(msg.seq);
       if (msg.seq >= lastAtStart) caughtUpResolve();
     }
   })();

@@ -1,9 +1,19 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Subject } from '@posthooks/contracts';
 import { EventPublisher } from '@posthooks/messaging';
+import { Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
 
 const RELAY_LOCK = 'posthooks:hook_registry:outbox';
+
+let countPending: () => Promise<number> = async () => 0;
+new Gauge({
+  name: 'posthooks_registry_outbox_pending',
+  help: 'Committed registry changes not yet published to the REGISTRY stream',
+  async collect() {
+    this.set(await countPending());
+  },
+});
 const BATCH = 500;
 
 /**
@@ -25,6 +35,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   ) {}
 
   onApplicationBootstrap(): void {
+    countPending = async () => Number((await this.db.query<{ n: string }[]>('SELECT count(*) AS n FROM outbox'))[0].n);
     // The poll catches what another replica committed, or a publish that failed.
     this.timer = setInterval(() => this.kick(), 1000);
     this.kick();

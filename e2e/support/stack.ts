@@ -1,0 +1,62 @@
+import { TEST_ADMIN_TOKEN, testEnv } from '@posthooks/testing';
+import { SERVICE_NAMES, ServiceName, ServiceProcess } from './service-process';
+
+/**
+ * All five services as separate processes on one test namespace and database, the way
+ * `npm start` runs them, plus helpers that use their public HTTP APIs as a user would.
+ */
+export class Stack {
+  private constructor(
+    readonly env: Record<string, string>,
+    readonly services: Map<ServiceName, ServiceProcess>,
+  ) {}
+
+  static async start(name: string, overrides: Partial<Record<ServiceName, Record<string, string>>> = {}, common: Record<string, string> = {}): Promise<Stack> {
+    const env = { ...testEnv(name), ALLOW_PRIVATE_TARGETS: 'true', ...common } as Record<string, string>;
+    const services = new Map<ServiceName, ServiceProcess>();
+    // The registry first: it creates the database the others then find.
+    const registry = await ServiceProcess.spawn('hook-registry', { ...env, ...overrides['hook-registry'] });
+    services.set('hook-registry', await registry.ready());
+    for (const s of SERVICE_NAMES.filter((x) => x !== 'hook-registry')) services.set(s, await ServiceProcess.spawn(s, { ...env, ...overrides[s] }));
+    await Promise.all([...services.values()].map((s) => s.ready()));
+    return new Stack(env, services);
+  }
+
+  get(name: ServiceName): ServiceProcess {
+    return this.services.get(name)!;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.services.values()].map((s) => s.stop()));
+  }
+
+  async call<T = unknown>(service: ServiceName, method: string, path: string, token?: string, json?: unknown): Promise<{ status: number; body: T }> {
+    const res = await fetch(this.get(service).url + path, {
+      method,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(json !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: json !== undefined ? JSON.stringify(json) : undefined,
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+  }
+
+  /** An account with a destination, through the registry's API. */
+  async account(plan = 'advanced'): Promise<{ id: number; key: string; destinationId: number }> {
+    const acc = await this.call<{ id: number; api_key: string }>('hook-registry', 'POST', '/v1/accounts', TEST_ADMIN_TOKEN, { name: 'acme', plan, notification_email: 'data@acme.test' });
+    const dest = await this.call<{ id: number }>('hook-registry', 'POST', '/v1/destinations', acc.body.api_key, { name: 'warehouse', type: 'postgres' });
+    return { id: acc.body.id, key: acc.body.api_key, destinationId: dest.body.id };
+  }
+
+  async hook(key: string, destinationId: number, url: string): Promise<{ id: number; secret: string }> {
+    const res = await this.call<{ id: number; secret: string }>('hook-registry', 'POST', '/notifications/public/v1/api/hooks', key, { type: 'post_load', destination_id: destinationId, config: { url } });
+    if (res.status !== 200) throw new Error(`hook: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  }
+}
+
+/** The value of a Prometheus sample in a service's /metrics, or 0. */
+export async function metric(service: ServiceProcess, sample: RegExp): Promise<number> {
+  const text = await (await fetch(`${service.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => sample.test(l));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
