@@ -69,7 +69,7 @@ describe('the five services', () => {
   it('hands a raw `nats pub table.loaded` to the dispatcher', async () => {
     const dispatcher = services.find((s) => s.name === 'dispatcher')!;
     await rawNatsPublish(env.NATS_URL, `${env.NATS_NAMESPACE}.table.loaded`, '{"client_id":1,"integration_name":"shopify","table_name":"orders","num_rows":100}');
-    await waitFor('the dispatcher to log the event', () => dispatcher.lines.some((l) => l.includes('shopify.orders, 100 rows')));
+    await waitFor('the dispatcher to count the event', async () => /posthooks_load_events_total\{event_type="table.loaded",service="dispatcher"\} 1/.test(await (await fetch(`${dispatcher.url}/metrics`)).text()));
   });
 
   it('stops every service cleanly on SIGTERM', async () => {

@@ -6,9 +6,12 @@ import { SERVICE_NAMES, ServiceName, ServiceProcess } from './service-process';
  * `npm start` runs them, plus helpers that use their public HTTP APIs as a user would.
  */
 export class Stack {
+  private readonly extra: ServiceProcess[] = [];
+
   private constructor(
     readonly env: Record<string, string>,
     readonly services: Map<ServiceName, ServiceProcess>,
+    private readonly overrides: Partial<Record<ServiceName, Record<string, string>>>,
   ) {}
 
   static async start(name: string, overrides: Partial<Record<ServiceName, Record<string, string>>> = {}, common: Record<string, string> = {}): Promise<Stack> {
@@ -19,7 +22,7 @@ export class Stack {
     services.set('hook-registry', await registry.ready());
     for (const s of SERVICE_NAMES.filter((x) => x !== 'hook-registry')) services.set(s, await ServiceProcess.spawn(s, { ...env, ...overrides[s] }));
     await Promise.all([...services.values()].map((s) => s.ready()));
-    return new Stack(env, services);
+    return new Stack(env, services, overrides);
   }
 
   get(name: ServiceName): ServiceProcess {
@@ -27,7 +30,21 @@ export class Stack {
   }
 
   async stop(): Promise<void> {
-    await Promise.all([...this.services.values()].map((s) => s.stop()));
+    await Promise.all([...this.services.values(), ...this.extra].map((s) => s.stop()));
+  }
+
+  /** Starts the service again (after a kill), with the same settings. */
+  async restart(name: ServiceName): Promise<ServiceProcess> {
+    const s = await (await ServiceProcess.spawn(name, { ...this.env, ...this.overrides[name] })).ready();
+    this.services.set(name, s);
+    return s;
+  }
+
+  /** One more replica of a service, with the same settings. */
+  async replica(name: ServiceName): Promise<ServiceProcess> {
+    const s = await (await ServiceProcess.spawn(name, { ...this.env, ...this.overrides[name] })).ready();
+    this.extra.push(s);
+    return s;
   }
 
   async call<T = unknown>(service: ServiceName, method: string, path: string, token?: string, json?: unknown): Promise<{ status: number; body: T }> {

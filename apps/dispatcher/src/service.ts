@@ -8,8 +8,11 @@ export const dispatcher: ServiceDefinition<DispatcherEnv> = {
   module: (env) => AppModule.forRoot(env),
   consumers: (env) => [
     // Fan-out is quick (a query and a few publishes); order does not matter.
-    { stream: 'LOADS', durable: 'dispatcher', concurrency: 16 },
-    // Each message is one attempt; ack_wait covers the slowest one (working() keeps it).
-    { stream: 'DELIVERIES', durable: 'dispatcher-deliveries', concurrency: env.DELIVERY_CONCURRENCY, ackWaitMs: env.DELIVERY_TIMEOUT_MS + 30_000, maxDeliver: 1000 },
+    // A short ack wait: what a crashed replica held comes back to the others soon.
+    { stream: 'LOADS', durable: 'dispatcher', concurrency: 16, ackWaitMs: 10_000, maxDeliver: 200 },
+    // Each message is one attempt; ack_wait covers the slowest one (working() keeps it
+    // alive meanwhile). Failures of the attempt are scheduled by the worker, so only
+    // unexpected errors (Postgres down) count toward maxDeliver, and there are many.
+    { stream: 'DELIVERIES', durable: 'dispatcher-deliveries', concurrency: env.DELIVERY_CONCURRENCY, ackWaitMs: env.DELIVERY_TIMEOUT_MS + 5_000, maxDeliver: 1000 },
   ],
 };

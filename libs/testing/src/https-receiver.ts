@@ -20,12 +20,12 @@ export type Reaction = { status: number; headers?: Record<string, string>; body?
  * throwaway CA (`trusted`), or a self-signed one nobody trusts (`untrusted`).
  */
 export class HttpsReceiver {
-  readonly requests: ReceivedRequest[] = [];
   private readonly sockets = new Set<Socket>();
 
   private constructor(
     private readonly server: Server,
     readonly port: number,
+    readonly requests: ReceivedRequest[],
   ) {
     server.on('connection', (s: Socket) => {
       this.sockets.add(s);
@@ -38,13 +38,13 @@ export class HttpsReceiver {
     if (!dir) throw new Error('POSTHOOKS_TEST_TLS_DIR is not set: run tests with `npm test`');
     const which = options.tls ?? 'trusted';
     const react = options.react ?? ((): Reaction => ({ status: 200, body: 'ok' }));
-    let receiver: HttpsReceiver | undefined;
+    const requests: ReceivedRequest[] = [];
     const server = createServer({ cert: readFileSync(`${dir}/${which}.pem`), key: readFileSync(`${dir}/${which}.key`), keepAlive: true }, (req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const received = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
-        const n = receiver!.requests.push(received) - 1;
+        const n = requests.push(received) - 1;
         const reaction = react(n, received);
         if (reaction === 'reset') return req.socket.destroy();
         if (reaction === 'hang') return;
@@ -52,8 +52,7 @@ export class HttpsReceiver {
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    receiver = new HttpsReceiver(server, (server.address() as AddressInfo).port);
-    return receiver;
+    return new HttpsReceiver(server, (server.address() as AddressInfo).port, requests);
   }
 
   url(path = '/hook'): string {
