@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { connect } from 'nats';
 import pg from 'pg';
+import { withDemoCa } from './demo-tls.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const SERVICES = ['hook-registry', 'ingest-gateway', 'load-simulator', 'dispatcher', 'email-notifier'];
@@ -16,8 +17,15 @@ const HINTS = {
   nats: 'start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log',
   postgres: 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start',
 };
-// Development only: the admin token the README's walk-through uses. Production sets its own.
-if (!process.env.NODE_ENV || process.env.NODE_ENV === 'development') process.env.ADMIN_TOKEN ??= 'posthooks-dev-admin-token-change-me';
+// Development only: the admin token of the README's walk-through, hooks on localhost (the
+// demo receiver), and the demo receiver's throwaway CA trusted by the dispatcher.
+// Production sets none of these.
+const development = !process.env.NODE_ENV || process.env.NODE_ENV === 'development';
+if (development) {
+  process.env.ADMIN_TOKEN ??= 'posthooks-dev-admin-token-change-me';
+  process.env.ALLOW_PRIVATE_TARGETS ??= 'true';
+  process.env.NODE_EXTRA_CA_CERTS = withDemoCa(process.env.NODE_EXTRA_CA_CERTS);
+}
 const redact = (url) => url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
 
 function fail(what, url, err, hint) {
@@ -53,10 +61,10 @@ function build() {
 const children = new Map();
 let stopping = false;
 
-function run(name) {
+function run(name, script = `dist/apps/${name}/src/main.js`) {
   // Own process group: Ctrl-C reaches only this launcher, which then sends one SIGTERM,
   // so no service gets two signals in the middle of its graceful shutdown.
-  const child = spawn(process.execPath, ['--enable-source-maps', `dist/apps/${name}/src/main.js`], { cwd: root, env: process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--enable-source-maps', script], { cwd: root, env: process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const label = name.padEnd(14);
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (line) => process.stdout.write(`${label} | ${line}\n`));
@@ -82,4 +90,5 @@ await preflight();
 build();
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => (stopping ? null : (console.log('\nstopping posthooks...'), stopAll())));
 process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
-SERVICES.forEach(run);
+SERVICES.forEach((name) => run(name));
+if (development) run('demo-receiver', 'tools/demo-receiver.mjs');
