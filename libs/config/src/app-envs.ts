@@ -49,6 +49,17 @@ export class LoadSimulatorEnv extends ServiceEnv {
   @IsInt({ message: 'must be a positive integer (milliseconds)' })
   @Min(1, { message: 'must be a positive integer (milliseconds)' })
   LOAD_INTERVAL_MS: number = 5000;
+
+  /** Lets the operator run simulations for any account. Optional: without it, account keys only. */
+  @ValidateIf((env: LoadSimulatorEnv) => env.ADMIN_TOKEN !== undefined)
+  @IsString({ message: 'must be at least 32 characters' })
+  @MinLength(32, { message: 'must be at least 32 characters' })
+  ADMIN_TOKEN?: string;
+
+  /** How often due schedules are looked for. */
+  @IsInt({ message: 'must be a positive integer (milliseconds)' })
+  @Min(10, { message: 'must be a positive integer (milliseconds)' })
+  SCHEDULE_CHECK_INTERVAL_MS: number = 1000;
 }
 
 export class DispatcherEnv extends ServiceEnv {
