@@ -13,11 +13,10 @@ import https from 'node:https';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 
-/** Absolute milliseconds with sub-ms resolution, comparable across threads. */
-const now = () => performance.timeOrigin + performance.now();
+/** Milliseconds on the process-wide monotonic clock: the same in the worker thread. */
+const now = () => Number(process.hrtime.bigint()) / 1e6;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Standard Webhooks signature, as the dispatcher computes it (libs/webhooks/src/signature.ts). */
@@ -357,7 +356,7 @@ async function main() {
     // Report.
     const f = (n, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '—');
     const limit = results.x.rate;
-    const row = (label, r, ratio = true) => [label, `${r.deliveries}${r.complete ? '' : ` of ${r.expected} (INCOMPLETE)`}`, f(r.seconds, 2), f(r.rate, 0), f(r.p50, 2), f(r.p99, 2), ratio ? f(r.rate / limit, 2) : '— (paced)', r.missing, r.duplicates];
+    const row = (label, r, ratio = true) => [label, `${r.deliveries}${r.complete ? '' : ` of ${r.expected} (INCOMPLETE)`}`, f(r.seconds, 2), f(r.rate, 0), f(r.p50, 2), f(r.p99, 2), ratio ? `${f((100 * r.rate) / limit, 1)}%` : '— (paced)', r.missing, r.duplicates];
     const rows = [
       row(`A: 1 event x ${A_HOOKS} hooks, ${A_EVENTS} times (${A_IN_FLIGHT} events in flight)`, results.a),
       row(`B: ${EVENTS.toLocaleString('en')} events x 1 hook (${PUBLISH_IN_FLIGHT} publishes in flight)`, results.b),
@@ -374,6 +373,7 @@ async function main() {
     const meanMs = (m, name, match) => (1000 * delta(m, `${name}_sum`, match)) / delta(m, `${name}_count`, match);
     const timeRows = ['a', 'b', 'c'].map((k) => {
       const m = samples[k];
+      const cpu = delta(m, 'process_cpu_seconds_total') / results[k].seconds;
       const loads = { consumer: 'dispatcher' };
       const deliveries = { consumer: 'dispatcher-deliveries' };
       return [
@@ -384,6 +384,7 @@ async function main() {
         delta(m, 'posthooks_messages_total', { ...deliveries, outcome: 'ack' }),
         delta(m, 'posthooks_messages_total', { ...deliveries, outcome: 'retry' }),
         delta(m, 'posthooks_deliveries_total', { outcome: 'retry' }),
+        f(cpu, 2),
       ];
     });
 
@@ -401,7 +402,7 @@ async function main() {
       '',
       "Where the time goes (the dispatcher's /metrics, change over each scenario; means in ms):",
       '',
-      table(['scenario', 'load event handler', 'delivery handler', 'HTTP attempt', 'delivery messages acked', 'delivery messages naked (retry later)', 'failed attempts'], timeRows),
+      table(['scenario', 'load event handler', 'delivery handler', 'HTTP attempt', 'delivery messages acked', 'delivery messages naked (retry later)', 'failed attempts', 'dispatcher CPU (cores)'], timeRows),
       '',
     ].join('\n');
     console.log(`\n${report}`);

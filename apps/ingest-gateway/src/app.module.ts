@@ -1,10 +1,21 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { IngestGatewayEnv } from '@posthooks/config';
+import { RegistryViewModule } from '@posthooks/registry-view';
 import { coreModules } from '@posthooks/runtime';
+import { Init1764000200000 } from './database/migrations/1764000200000-init';
+import { IncomingController } from './incoming/incoming.controller';
+import { IngestService } from './incoming/ingest.service';
+import { IntegrationsController } from './integrations/integrations.controller';
+import { IntegrationsService } from './integrations/integrations.service';
 
 @Module({})
 export class AppModule {
   static forRoot(env: IngestGatewayEnv): DynamicModule {
-    return { module: AppModule, imports: coreModules(env, { service: 'ingest-gateway', schema: 'ingest_gateway' }) };
+    return {
+      module: AppModule,
+      imports: [...coreModules(env, { service: 'ingest-gateway', schema: 'ingest_gateway', migrations: [Init1764000200000] }), RegistryViewModule.forRoot()],
+      controllers: [IntegrationsController, IncomingController],
+      providers: [{ provide: IngestGatewayEnv, useValue: env }, IntegrationsService, IngestService],
+    };
   }
 }

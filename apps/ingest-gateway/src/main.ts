@@ -1,9 +1,4 @@
-import { IngestGatewayEnv } from '@posthooks/config';
 import { runService } from '@posthooks/runtime';
-import { AppModule } from './app.module';
+import { ingestGateway } from './service';
 
-void runService({
-  name: 'ingest-gateway',
-  env: IngestGatewayEnv,
-  module: (env) => AppModule.forRoot(env),
-});
+void runService(ingestGateway);

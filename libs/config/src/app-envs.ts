@@ -12,6 +12,10 @@ export class IngestGatewayEnv extends ServiceEnv {
   @IsInt({ message: 'must be a positive integer (bytes)' })
   @Min(1, { message: 'must be a positive integer (bytes)' })
   MAX_BODY_BYTES: number = 4 * 1024 * 1024;
+
+  /** How webhook URLs are shown to users: the gateway's address as the world reaches it. */
+  @IsUrlList(['http:', 'https:'], { list: false }, { message: 'must be an http(s) URL' })
+  PUBLIC_BASE_URL: string = 'http://localhost:3001';
 }
 
 const ADMIN_TOKEN_RULE = 'is required unless NODE_ENV=development, at least 32 characters';

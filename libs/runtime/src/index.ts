@@ -4,3 +4,4 @@ export * from './contract-exception.filter';
 export * from './validation';
 export * from './json-body';
 export * from './openapi';
+export * from './route-id';

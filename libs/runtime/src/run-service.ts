@@ -19,6 +19,8 @@ export interface ServiceDefinition<E extends ServiceEnv> {
   malformedJsonBody?: MalformedJsonBody;
   /** Largest JSON body the API takes (default 1 MB). */
   jsonLimit?: string;
+  /** Paths whose handlers read the raw body themselves (no JSON parsing before them). */
+  rawBodyPaths?: RegExp;
   /** A service with an HTTP API describes it at `GET /docs` (SPEC §1). */
   openApi?: { title: string; description: string };
 }
@@ -31,7 +33,7 @@ export interface ServiceDefinition<E extends ServiceEnv> {
 export async function createServiceApp<E extends ServiceEnv>(def: ServiceDefinition<E>, env: E): Promise<INestApplication> {
   const logger = new JsonLogger(def.name, env.LOG_LEVEL);
   const app = await NestFactory.create(def.module(env), { logger, abortOnError: false, bodyParser: false });
-  app.use(...jsonBody(def.jsonLimit ?? '1mb', def.malformedJsonBody));
+  app.use(...jsonBody(def.jsonLimit ?? '1mb', def.malformedJsonBody, def.rawBodyPaths));
   app.useGlobalFilters(new ContractExceptionFilter());
   app.useGlobalPipes(contractValidationPipe());
   if (def.openApi) serveOpenApi(app, { ...def.openApi, version: projectVersion() });

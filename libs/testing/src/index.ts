@@ -3,3 +3,4 @@ export * from './test-env';
 export * from './raw-nats';
 export * from './nats-server';
 export * from './https-receiver';
+export * from './registry-events';

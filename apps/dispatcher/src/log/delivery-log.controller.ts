@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, HttpException, Param, Post, Query, UseGuards } from '@nestjs/common';
-import { ErrorBodies, simpleError } from '@posthooks/contracts';
+import { simpleError } from '@posthooks/contracts';
 import { AccountKeyGuard, CallerAccountId } from '@posthooks/registry-view';
+import { notFound, routeId } from '@posthooks/runtime';
 import { DeliveryLogService } from './delivery-log.service';
 import { ListAttemptsQuery, RecoverDto } from './delivery-log.dto';
 
@@ -12,13 +13,13 @@ export class DeliveryLogController {
 
   @Get('hooks/:id/deliveries')
   list(@CallerAccountId() accountId: number, @Param('id') id: string, @Query() query: ListAttemptsQuery) {
-    return this.log.list(accountId, hookId(id), query);
+    return this.log.list(accountId, routeId(id), query);
   }
 
   @Post('deliveries/:webhookId/redeliver')
   @HttpCode(202)
   redeliver(@CallerAccountId() accountId: number, @Param('webhookId') webhookId: string) {
-    if (!/^msg_[0-9a-f]{32}$/.test(webhookId)) throw new HttpException(ErrorBodies.notFound, 404);
+    if (!/^msg_[0-9a-f]{32}$/.test(webhookId)) throw notFound();
     return this.log.redeliver(accountId, webhookId);
   }
 
@@ -27,11 +28,7 @@ export class DeliveryLogController {
   recover(@CallerAccountId() accountId: number, @Param('id') id: string, @Body() dto: RecoverDto) {
     const since = new Date(dto.since);
     if (since.getTime() > Date.now()) throw new HttpException(simpleError('since must not be in the future'), 400);
-    return this.log.recover(accountId, hookId(id), since);
+    return this.log.recover(accountId, routeId(id), since);
   }
 }
 
-function hookId(raw: string): number {
-  if (!/^[1-9][0-9]{0,8}$/.test(raw)) throw new HttpException(ErrorBodies.notFound, 404);
-  return Number(raw);
-}

@@ -1,7 +1,8 @@
-import { HttpException, Injectable } from '@nestjs/common';
-import { ErrorBodies, Subjects } from '@posthooks/contracts';
+import { Injectable } from '@nestjs/common';
+import { Subjects } from '@posthooks/contracts';
 import { EventPublisher } from '@posthooks/messaging';
 import { RegistryView } from '@posthooks/registry-view';
+import { notFound } from '@posthooks/runtime';
 import { DataSource } from 'typeorm';
 import { DeliveryStore } from '../delivery/delivery-store';
 import { ListAttemptsQuery } from './delivery-log.dto';
@@ -20,8 +21,6 @@ interface AttemptRow {
   attempted_at: Date;
   next_attempt_at: Date | null;
 }
-
-const notFound = () => new HttpException(ErrorBodies.notFound, 404);
 
 @Injectable()
 export class DeliveryLogService {

@@ -3,7 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiCaller, Invalid, NotFound, Ok } from '../api-docs';
 import { Allow, CurrentCaller } from '../auth/guards';
 import type { Caller } from '../auth/auth.service';
-import { notFound, routeId } from '../auth/route-id';
+import { notFound, routeId } from '@posthooks/runtime';
 import { ChangePlanDto, CreateAccountDto, IssueKeyDto, NotificationSettingsDto, PLAN_MESSAGE } from './accounts.dto';
 import { AccountsService } from './accounts.service';
 

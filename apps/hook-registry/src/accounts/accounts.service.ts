@@ -3,7 +3,7 @@ import { HookRegistryEnv } from '@posthooks/config';
 import { isEntitled, Plan, Subjects } from '@posthooks/contracts';
 import { generateApiKey, hashApiKey } from '@posthooks/webhooks';
 import { DataSource, EntityManager } from 'typeorm';
-import { notFound } from '../auth/route-id';
+import { notFound } from '@posthooks/runtime';
 import { ChangeRecorder } from '../changes/change-recorder';
 import { OutboxRelay } from '../changes/outbox-relay';
 import { AccountRow, ApiKeyRow } from '../database/rows';

@@ -3,7 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiCaller, Invalid, NotFound, Ok } from '../api-docs';
 import type { AccountCaller } from '../auth/guards';
 import { Allow, CurrentAccount } from '../auth/guards';
-import { routeId } from '../auth/route-id';
+import { routeId } from '@posthooks/runtime';
 import { CreateDestinationDto } from './destinations.dto';
 import { DestinationsService } from './destinations.service';
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Subjects } from '@posthooks/contracts';
 import { DataSource, EntityManager } from 'typeorm';
 import { AccountCaller } from '../auth/guards';
-import { notFound } from '../auth/route-id';
+import { notFound } from '@posthooks/runtime';
 import { ChangeRecorder } from '../changes/change-recorder';
 import { OutboxRelay } from '../changes/outbox-relay';
 import { DestinationRow, HookRow } from '../database/rows';

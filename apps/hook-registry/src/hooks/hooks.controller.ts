@@ -3,7 +3,7 @@ import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiCaller, NotFound, Ok, StitchBodies, StitchErrors } from '../api-docs';
 import type { AccountCaller } from '../auth/guards';
 import { Allow, CurrentAccount } from '../auth/guards';
-import { routeId } from '../auth/route-id';
+import { routeId } from '@posthooks/runtime';
 import { parseCreateHookBody, parseEnableBody } from './hook-bodies';
 import { HooksService } from './hooks.service';
 

@@ -5,7 +5,7 @@ import { checkHookUrl, generateSigningSecret } from '@posthooks/webhooks';
 import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import { AccountsService } from '../accounts/accounts.service';
 import { AccountCaller } from '../auth/guards';
-import { notFound } from '../auth/route-id';
+import { notFound } from '@posthooks/runtime';
 import { OutboxRelay } from '../changes/outbox-relay';
 import { HookRow } from '../database/rows';
 import { CreateHookBody } from './hook-bodies';

@@ -1,0 +1,30 @@
+import type { Request } from 'express';
+
+export type BodyRead = { ok: true; body: Buffer } | { ok: false; tooLarge: true };
+
+/**
+ * Reads a request body of at most `limit` bytes. A declared Content-Length over the
+ * limit is refused before reading anything; a body that grows past it is refused as
+ * soon as it does, so a huge body is never held in memory whole.
+ */
+export function readBody(req: Request, limit: number): Promise<BodyRead> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (declared > limit) return Promise.resolve({ ok: false, tooLarge: true });
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.off('data', onData);
+        req.pause();
+        resolve({ ok: false, tooLarge: true });
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => size <= limit && resolve({ ok: true, body: Buffer.concat(chunks, size) }));
+    req.once('error', reject);
+  });
+}

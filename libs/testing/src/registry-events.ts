@@ -1,0 +1,66 @@
+import { HookChangedEvent, Plan, Subjects } from '@posthooks/contracts';
+import { EventPublisher, NatsNaming } from '@posthooks/messaging';
+import { generateApiKey, generateSigningSecret, hashApiKey } from '@posthooks/webhooks';
+import type { NatsConnection } from 'nats';
+
+let nextId = 1_000_000 + Math.floor(Math.random() * 1_000_000);
+
+/**
+ * The registry's side of the contract for tests of the services that consume it: the
+ * REGISTRY events the registry publishes when accounts, keys, destinations and hooks
+ * change. (The registry itself is tested against these same events in its own tests.)
+ */
+export class RegistryEvents {
+  private readonly publisher: EventPublisher;
+
+  constructor(nc: NatsConnection, namespace: string) {
+    this.publisher = new EventPublisher(nc.jetstream(), new NatsNaming(namespace));
+  }
+
+  private changed() {
+    return { changed_by: 'test', changed_at: new Date().toISOString() };
+  }
+
+  /** An account with one API key; returns its id and the key (plain text). */
+  async account(plan: Plan = 'advanced', opts: { trialEndsAt?: string | null; email?: string; undeliverableEmail?: boolean } = {}): Promise<{ id: number; key: string; keyHash: string }> {
+    const id = nextId++;
+    const key = generateApiKey();
+    await this.setAccount(id, plan, opts);
+    await this.publisher.publish(Subjects.ApiKeyChanged, { key_id: id, account_id: id, label: 'owner', key_hash: hashApiKey(key), revoked_at: null, ...this.changed() }, { msgId: `test-key-${id}` });
+    return { id, key, keyHash: hashApiKey(key) };
+  }
+
+  async setAccount(id: number, plan: Plan, opts: { trialEndsAt?: string | null; email?: string; undeliverableEmail?: boolean } = {}): Promise<void> {
+    await this.publisher.publish(
+      Subjects.AccountChanged,
+      { account_id: id, name: `acme ${id}`, plan, trial_ends_at: opts.trialEndsAt ?? null, notification_email: opts.email ?? `data+${id}@acme.test`, undeliverable_email: opts.undeliverableEmail ?? true, ...this.changed() },
+      { msgId: `test-account-${id}-${nextId++}` },
+    );
+  }
+
+  async destination(accountId: number, opts: { deleted?: boolean; id?: number } = {}): Promise<number> {
+    const id = opts.id ?? nextId++;
+    await this.publisher.publish(
+      Subjects.DestinationChanged,
+      { destination_id: id, account_id: accountId, name: 'warehouse', schema: 'public', type: 'postgres', deleted: opts.deleted ?? false, ...this.changed() },
+      { msgId: `test-destination-${id}-${nextId++}` },
+    );
+    return id;
+  }
+
+  async hook(accountId: number, url: string, opts: { destinationId?: number; secrets?: HookChangedEvent['secrets'] } = {}): Promise<HookChangedEvent> {
+    const hook: HookChangedEvent = {
+      hook_id: nextId++,
+      account_id: accountId,
+      destination_id: opts.destinationId ?? 1,
+      url,
+      disabled_at: null,
+      disabled_reason: null,
+      secrets: opts.secrets ?? [{ secret: generateSigningSecret(), expires_at: null }],
+      deleted: false,
+      ...this.changed(),
+    };
+    await this.publisher.publish(Subjects.HookChanged, hook, { msgId: `test-hook-${hook.hook_id}-${nextId++}` });
+    return hook;
+  }
+}
