@@ -1,11 +1,19 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoadSimulatorEnv } from '@posthooks/config';
+import { RegistryViewModule } from '@posthooks/registry-view';
 import { coreModules } from '@posthooks/runtime';
-import { IngestRecordsController } from './ingest-records/ingest-records.controller';
+import { Batcher } from './loading/batcher';
+import { IngestRecordsController } from './loading/ingest-records.controller';
+import { TableLoader } from './loading/table-loader';
 
 @Module({})
 export class AppModule {
   static forRoot(env: LoadSimulatorEnv): DynamicModule {
-    return { module: AppModule, imports: coreModules(env, { service: 'load-simulator', schema: 'load_simulator' }), controllers: [IngestRecordsController] };
+    return {
+      module: AppModule,
+      imports: [...coreModules(env, { service: 'load-simulator', schema: 'load_simulator', migrations: [] }), RegistryViewModule.forRoot()],
+      controllers: [IngestRecordsController],
+      providers: [{ provide: LoadSimulatorEnv, useValue: env }, TableLoader, Batcher],
+    };
   }
 }

@@ -1,0 +1,110 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { LoadSimulatorEnv } from '@posthooks/config';
+import { IngestRecordsEvent, LoadEvent, Subjects } from '@posthooks/contracts';
+import { EventPublisher } from '@posthooks/messaging';
+import { createHash } from 'node:crypto';
+import { loadSeconds, rowsLoaded } from '../metrics';
+import { IncomingRecord, TableLoader } from './table-loader';
+
+/** A batch is flushed when it holds this many records, or after LOAD_INTERVAL_MS. */
+export const FLUSH_RECORDS = 20_000;
+
+interface Waiting {
+  event: IngestRecordsEvent;
+  done: (err?: unknown) => void;
+}
+
+interface Batch {
+  waiting: Waiting[];
+  records: number;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * Collects ingested records per integration and loads them together. A message is
+ * acknowledged only when the batch holding it is loaded and its event published: a
+ * loader killed mid-flush loses nothing (the messages come back) and, since loading is
+ * idempotent, loads nothing twice.
+ */
+@Injectable()
+export class Batcher implements OnApplicationShutdown {
+  private readonly log = new Logger('Loader');
+  private readonly batches = new Map<number, Batch>();
+  /** Flushes of one integration run one after the other. */
+  private readonly chains = new Map<number, Promise<void>>();
+
+  constructor(
+    private readonly loader: TableLoader,
+    private readonly publisher: EventPublisher,
+    @Inject(LoadSimulatorEnv) private readonly env: LoadSimulatorEnv,
+  ) {}
+
+  /** Resolves when the records are loaded, rejects if the flush failed (the message is retried). */
+  add(event: IngestRecordsEvent): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const id = event.integration_id;
+      let batch = this.batches.get(id);
+      if (!batch) {
+        batch = { waiting: [], records: 0, timer: setTimeout(() => this.flush(id), this.env.LOAD_INTERVAL_MS) };
+        this.batches.set(id, batch);
+      }
+      batch.waiting.push({ event, done: (err) => (err ? reject(err) : resolve()) });
+      batch.records += event.records.length;
+      if (batch.records >= FLUSH_RECORDS) this.flush(id);
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    for (const id of [...this.batches.keys()]) this.flush(id);
+    await Promise.allSettled(this.chains.values());
+  }
+
+  private flush(integrationId: number): void {
+    const batch = this.batches.get(integrationId);
+    if (!batch) return;
+    this.batches.delete(integrationId);
+    clearTimeout(batch.timer);
+    const run = (this.chains.get(integrationId) ?? Promise.resolve()).then(() => this.loadAndAnnounce(batch.waiting));
+    this.chains.set(integrationId, run.catch(() => undefined));
+  }
+
+  private async loadAndAnnounce(waiting: Waiting[]): Promise<void> {
+    const first = waiting[0].event;
+    const schema = `${first.integration_name}_${first.integration_id}`;
+    const records: IncomingRecord[] = waiting.flatMap(({ event }) => event.records.map((record, i) => ({ record, sourceId: `${event.request_id}:${event.part}:${i}`, receivedAt: event.received_at })));
+    const batchedAt = new Date();
+    try {
+      const timer = loadSeconds.startTimer();
+      const result = await this.loader.load(schema, first.primary_key, records, batchedAt);
+      timer();
+      rowsLoaded.inc({ outcome: 'loaded' }, result.loaded);
+      rowsLoaded.inc({ outcome: 'rejected' }, result.rejected.length);
+      await this.announce(waiting, result.loaded, result.rejected, batchedAt);
+      waiting.forEach((w) => w.done());
+    } catch (err) {
+      this.log.warn(`loading ${records.length} records into ${schema} failed, they will come back: ${(err as Error).message}`);
+      waiting.forEach((w) => w.done(err));
+    }
+  }
+
+  /** One event per flush: table.loaded if any row loaded, table.rejected if all were rejected. */
+  private async announce(waiting: Waiting[], loaded: number, rejected: { reason: string }[], batchedAt: Date): Promise<void> {
+    const first = waiting[0].event;
+    // Named after its content, so a flush repeated after a crash announces the same event.
+    const eventId = `load-${first.integration_id}-${createHash('sha256').update(waiting.map((w) => `${w.event.request_id}:${w.event.part}`).sort().join(',')).digest('hex').slice(0, 24)}`;
+    const event: LoadEvent = Object.assign(new LoadEvent(), {
+      event_id: eventId,
+      client_id: first.client_id,
+      destination_id: first.destination_id,
+      integration_name: first.integration_name,
+      table_name: 'data',
+      num_rows: loaded,
+      num_rows_rejected: rejected.length,
+      minimum_sdc_batched_at: batchedAt.toISOString(),
+      max_time_extracted: waiting.map((w) => w.event.received_at).sort().pop()!,
+      table_version: 0,
+      ...(loaded === 0 ? { error_message: `all ${rejected.length} records were rejected; the first: ${rejected[0].reason}`.slice(0, 4096) } : {}),
+    });
+    await this.publisher.publish(loaded > 0 ? Subjects.TableLoaded : Subjects.TableRejected, event, { msgId: eventId });
+  }
+}
