@@ -2,7 +2,7 @@ import { HookUndeliverableEvent, Subjects } from '@posthooks/contracts';
 import { TEST_ADMIN_TOKEN, HttpsReceiver, rawNatsPublish, Reaction, waitFor } from '@posthooks/testing';
 import { connect, NatsConnection } from 'nats';
 import { Webhook } from 'standardwebhooks';
-import { metric, Stack } from './support/stack';
+import { Stack } from './support/stack';
 
 /**
  * SPEC §5 end to end: all services as processes, an account, destination and hook made
@@ -30,13 +30,6 @@ describe('post-load webhooks, end to end', () => {
     await Promise.all(receivers.map((r) => r.close()));
   });
 
-  /** The dispatcher has applied everything the registry committed so far. */
-  async function dispatcherCaughtUp(): Promise<void> {
-    await waitFor('the registry outbox to drain', async () => (await metric(stack.get('hook-registry'), /^posthooks_registry_outbox_pending/)) === 0);
-    const jsm = await nc.jetstreamManager();
-    const last = (await jsm.streams.info(`${ns().toUpperCase()}_REGISTRY`)).state.last_seq;
-    await waitFor('the dispatcher view to catch up', async () => (await metric(stack.get('dispatcher'), /^posthooks_registry_view_sequence/)) >= last);
-  }
 
   const publish = (json: object) => rawNatsPublish(stack.env.NATS_URL, `${ns()}.table.loaded`, JSON.stringify(json));
 
@@ -55,7 +48,7 @@ describe('post-load webhooks, end to end', () => {
     const rx = await receiver();
     const acc = await stack.account();
     const hook = await stack.hook(acc.key, acc.destinationId, rx.url());
-    await dispatcherCaughtUp();
+    await stack.registryApplied('dispatcher');
 
     await publish({ client_id: acc.id, integration_name: 'shopify', table_name: 'orders', num_rows: 100 });
     const [req] = await rx.waitForRequests(1);
@@ -70,7 +63,7 @@ describe('post-load webhooks, end to end', () => {
     const rx = await receiver((n) => (n < 3 ? { status: 500 } : { status: 200 }));
     const acc = await stack.account();
     const hook = await stack.hook(acc.key, acc.destinationId, rx.url());
-    await dispatcherCaughtUp();
+    await stack.registryApplied('dispatcher');
 
     await publish({ client_id: acc.id, integration_name: 'shopify', table_name: 'orders' });
     await rx.waitForRequests(4);
@@ -89,7 +82,7 @@ describe('post-load webhooks, end to end', () => {
     const rx = await receiver(() => ({ status: 500 }));
     const acc = await stack.account();
     const hook = await stack.hook(acc.key, acc.destinationId, rx.url());
-    await dispatcherCaughtUp();
+    await stack.registryApplied('dispatcher');
 
     await publish({ client_id: acc.id, integration_name: 'shopify', table_name: 'orders' });
     await rx.waitForRequests(6);
@@ -115,7 +108,7 @@ describe('post-load webhooks, end to end', () => {
     const acc = await stack.account('premium');
     await stack.hook(acc.key, acc.destinationId, rx.url());
     expect((await stack.call('hook-registry', 'PUT', `/v1/accounts/${acc.id}/plan`, TEST_ADMIN_TOKEN, { plan: 'standard' })).status).toBe(200);
-    await dispatcherCaughtUp();
+    await stack.registryApplied('dispatcher');
 
     await publish({ client_id: acc.id, integration_name: 'shopify', table_name: 'orders' });
     await dispatcherIdle();
@@ -126,7 +119,7 @@ describe('post-load webhooks, end to end', () => {
     const rx = await receiver(() => ({ status: 410 }));
     const acc = await stack.account();
     const hook = await stack.hook(acc.key, acc.destinationId, rx.url());
-    await dispatcherCaughtUp();
+    await stack.registryApplied('dispatcher');
 
     await publish({ client_id: acc.id, integration_name: 'shopify', table_name: 'orders' });
     const gone = await waitFor('the registry to disable the hook', async () => {

@@ -24,11 +24,6 @@ describe('dispatcher durability', () => {
     await Promise.all(receivers.map((r) => r.close()));
   });
 
-  async function caughtUp(): Promise<void> {
-    await waitFor('the registry outbox to drain', async () => (await metric(stack.get('hook-registry'), /^posthooks_registry_outbox_pending/)) === 0);
-    const last = (await (await nc.jetstreamManager()).streams.info(`${prefix()}_REGISTRY`)).state.last_seq;
-    await waitFor('the dispatcher view to catch up', async () => (await metric(stack.get('dispatcher'), /^posthooks_registry_view_sequence/)) >= last);
-  }
 
   async function idle(timeoutMs = 30_000): Promise<void> {
     const jsm = await nc.jetstreamManager();
@@ -60,7 +55,7 @@ describe('dispatcher durability', () => {
     const acc = await stack.account();
     const hookFail = await stack.hook(acc.key, acc.destinationId, failing.url());
     const hookHeal = await stack.hook(acc.key, acc.destinationId, healing.url());
-    await caughtUp();
+    await stack.registryApplied('dispatcher');
 
     const EVENTS = 5;
     for (let i = 0; i < EVENTS; i++) await rawNatsPublish(stack.env.NATS_URL, `${stack.env.NATS_NAMESPACE}.table.loaded`, JSON.stringify({ client_id: acc.id, integration_name: 'shopify', table_name: `t${i}` }));
@@ -125,7 +120,7 @@ describe('dispatcher durability', () => {
     await stack.hook(acc.key, acc.destinationId, rx.url());
     await stack.hook(acc.key, acc.destinationId, rx.url('/second'));
     const second = await stack.replica('dispatcher');
-    await caughtUp();
+    await stack.registryApplied('dispatcher');
     const succeeded = /^posthooks_deliveries_total\{outcome="succeeded"/;
     const before = [await metric(stack.get('dispatcher'), succeeded), await metric(second, succeeded)];
 

@@ -1,4 +1,5 @@
-import { TEST_ADMIN_TOKEN, testEnv } from '@posthooks/testing';
+import { TEST_ADMIN_TOKEN, testEnv, waitFor } from '@posthooks/testing';
+import { connect } from 'nats';
 import { SERVICE_NAMES, ServiceName, ServiceProcess } from './service-process';
 
 /**
@@ -55,6 +56,18 @@ export class Stack {
     });
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+  }
+
+  /**
+   * Waits until these services have applied every change the registry has committed:
+   * its outbox is empty and their views have reached the REGISTRY stream's last message.
+   */
+  async registryApplied(...services: ServiceName[]): Promise<void> {
+    await waitFor('the registry outbox to drain', async () => (await metric(this.get('hook-registry'), /^posthooks_registry_outbox_pending/)) === 0);
+    const nc = await connect({ servers: this.env.NATS_URL });
+    const last = (await (await nc.jetstreamManager()).streams.info(`${this.env.NATS_NAMESPACE.toUpperCase()}_REGISTRY`)).state.last_seq;
+    await nc.close();
+    for (const s of services) await waitFor(`${s} to apply the registry's changes`, async () => (await metric(this.get(s), /^posthooks_registry_view_sequence/)) >= last);
   }
 
   /** An account with a destination, through the registry's API. */
