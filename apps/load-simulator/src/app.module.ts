@@ -5,13 +5,18 @@ import { coreModules } from '@posthooks/runtime';
 import { Batcher } from './loading/batcher';
 import { IngestRecordsController } from './loading/ingest-records.controller';
 import { TableLoader } from './loading/table-loader';
+import { Schedules1764000300000, SimulationsModule } from './simulations';
 
 @Module({})
 export class AppModule {
   static forRoot(env: LoadSimulatorEnv): DynamicModule {
     return {
       module: AppModule,
-      imports: [...coreModules(env, { service: 'load-simulator', schema: 'load_simulator', migrations: [] }), RegistryViewModule.forRoot()],
+      imports: [
+        ...coreModules(env, { service: 'load-simulator', schema: 'load_simulator', migrations: [Schedules1764000300000] }),
+        RegistryViewModule.forRoot(),
+        SimulationsModule.forRoot(env),
+      ],
       controllers: [IngestRecordsController],
       providers: [{ provide: LoadSimulatorEnv, useValue: env }, TableLoader, Batcher],
     };
