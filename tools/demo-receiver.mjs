@@ -68,7 +68,15 @@ createServer({ cert: readFileSync(tls.trusted.cert), key: readFileSync(tls.trust
   });
 }).listen(PORT, () => console.log(`demo receiver on https://localhost:${PORT}/ (any path); register a hook with this URL`));
 
-followHooks().catch((err) => {
-  console.error(`demo receiver cannot follow hooks at ${NATS_URL}: ${err.message}`);
-  process.exit(1);
-});
+// The services create the REGISTRY stream as they start: until then, try again.
+async function followHooksWhenReady() {
+  for (;;) {
+    try {
+      return await followHooks();
+    } catch (err) {
+      console.error(`demo receiver waits for the REGISTRY stream at ${NATS_URL}: ${err.message}`);
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+}
+void followHooksWhenReady();

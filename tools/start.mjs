@@ -3,6 +3,7 @@
 // the five services as separate processes with their output prefixed. Ctrl-C (or
 // SIGTERM) stops them all gracefully; if one dies, the others are stopped too.
 import { spawn, spawnSync } from 'node:child_process';
+import { createConnection } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { connect } from 'nats';
@@ -49,7 +50,7 @@ async function preflight() {
   } catch (err) {
     fail('Postgres', DATABASE_URL, err, HINTS.postgres);
   } finally {
-    await client.end().catch(() => {});
+    await client.end().catch(() => undefined);
   }
 }
 
@@ -61,10 +62,10 @@ function build() {
 const children = new Map();
 let stopping = false;
 
-function run(name, script = `dist/apps/${name}/src/main.js`) {
+function run(name, script = `dist/apps/${name}/src/main.js`, args = []) {
   // Own process group: Ctrl-C reaches only this launcher, which then sends one SIGTERM,
   // so no service gets two signals in the middle of its graceful shutdown.
-  const child = spawn(process.execPath, ['--enable-source-maps', script], { cwd: root, env: process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--enable-source-maps', script, ...args], { cwd: root, env: process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const label = name.padEnd(14);
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (line) => process.stdout.write(`${label} | ${line}\n`));
@@ -90,5 +91,23 @@ await preflight();
 build();
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => (stopping ? null : (console.log('\nstopping posthooks...'), stopAll())));
 process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
+// The SMTP sink first, so the notifier's first emails find it.
+if (development) await startSmtpSink();
 SERVICES.forEach((name) => run(name));
 if (development) run('demo-receiver', 'tools/demo-receiver.mjs');
+
+/**
+ * Development only: MailDev catches the email-notifier's emails on 127.0.0.1:1025 (its
+ * default SMTP_URL) and shows them at http://localhost:1080. Not started when SMTP_URL
+ * is set, nor when something already listens on 1025 (then that server gets them).
+ */
+async function startSmtpSink() {
+  if (process.env.SMTP_URL) return;
+  const taken = await new Promise((resolve) => {
+    const socket = createConnection(1025, '127.0.0.1');
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+  if (taken) return console.log('something already listens on 127.0.0.1:1025: emails go there (MailDev not started)');
+  run('maildev', 'node_modules/maildev/dist/bin/maildev.js', ['--smtp', '1025', '--ip', '127.0.0.1', '--web', '1080', '--web-ip', '127.0.0.1']);
+}

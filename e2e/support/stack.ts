@@ -16,7 +16,8 @@ export class Stack {
   ) {}
 
   static async start(name: string, overrides: Partial<Record<ServiceName, Record<string, string>>> = {}, common: Record<string, string> = {}): Promise<Stack> {
-    const env = { ...testEnv(name), ALLOW_PRIVATE_TARGETS: 'true', ...common } as Record<string, string>;
+    // SMTP to a closed port: e2e emails must not land in a developer's `npm start` inbox.
+    const env = { ...testEnv(name), ALLOW_PRIVATE_TARGETS: 'true', SMTP_URL: 'smtp://127.0.0.1:9', ...common } as Record<string, string>;
     const services = new Map<ServiceName, ServiceProcess>();
     // The registry first: it creates the database the others then find.
     const registry = await ServiceProcess.spawn('hook-registry', { ...env, ...overrides['hook-registry'] });

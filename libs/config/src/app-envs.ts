@@ -100,6 +100,30 @@ export class EmailNotifierEnv extends ServiceEnv {
 
   @IsNotEmpty({ message: 'must not be empty' })
   EMAIL_FROM: string = 'posthooks <no-reply@posthooks.local>';
+
+  /** One send (connect, greeting, commands, data) must finish within this; longer counts as a failed try. */
+  @IsInt({ message: 'must be a positive integer (milliseconds)' })
+  @Min(100, { message: 'must be a positive integer (milliseconds), at least 100' })
+  SMTP_TIMEOUT_MS: number = 30_000;
+
+  /** First wait after the SMTP server was unreachable or answered 4xx; doubled per try up to EMAIL_RETRY_MAX_MS. */
+  @IsInt({ message: 'must be a positive integer (milliseconds)' })
+  @Min(10, { message: 'must be a positive integer (milliseconds), at least 10' })
+  EMAIL_RETRY_BASE_MS: number = 5000;
+
+  @IsInt({ message: 'must be a positive integer (milliseconds)' })
+  @Min(10, { message: 'must be a positive integer (milliseconds), at least 10' })
+  EMAIL_RETRY_MAX_MS: number = 15 * 60_000;
+
+  /** Emails about one hook within a digest window before the rest are folded into one digest (0: digests only). */
+  @IsInt({ message: 'must be an integer, 0 or more' })
+  @Min(0, { message: 'must be an integer, 0 or more' })
+  EMAIL_DIGEST_AFTER: number = 3;
+
+  /** How long a digest window lasts; its digest is sent when it ends. */
+  @IsInt({ message: 'must be a positive integer (milliseconds)' })
+  @Min(100, { message: 'must be a positive integer (milliseconds), at least 100' })
+  EMAIL_DIGEST_WINDOW_MS: number = 60 * 60_000;
 }
 
 /** Each app's env class by its SPEC §1 name. */

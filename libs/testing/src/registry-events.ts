@@ -1,7 +1,6 @@
-import { HookChangedEvent, Plan, Subjects } from '@posthooks/contracts';
-import { EventPublisher, NatsNaming } from '@posthooks/messaging';
+import { EventOf, HookChangedEvent, Plan, Subject, Subjects, validateEvent } from '@posthooks/contracts';
 import { generateApiKey, generateSigningSecret, hashApiKey } from '@posthooks/webhooks';
-import type { NatsConnection } from 'nats';
+import type { JetStreamClient, NatsConnection } from 'nats';
 
 let nextId = 1_000_000 + Math.floor(Math.random() * 1_000_000);
 
@@ -11,10 +10,22 @@ let nextId = 1_000_000 + Math.floor(Math.random() * 1_000_000);
  * change. (The registry itself is tested against these same events in its own tests.)
  */
 export class RegistryEvents {
-  private readonly publisher: EventPublisher;
+  private readonly js: JetStreamClient;
+  private readonly publisher = {
+    // Checked against the contract, published on the namespaced subject, as the registry does
+    // (written here rather than with @posthooks/messaging, which tests with this kit).
+    publish: async <S extends Subject>(subject: S, event: EventOf<S>, opts: { msgId: string }) => {
+      const checked = validateEvent(subject, event);
+      if (!checked.ok) throw new Error(checked.reason);
+      await this.js.publish(this.namespace ? `${this.namespace}.${subject}` : subject, JSON.stringify(event), { msgID: opts.msgId });
+    },
+  };
 
-  constructor(nc: NatsConnection, namespace: string) {
-    this.publisher = new EventPublisher(nc.jetstream(), new NatsNaming(namespace));
+  constructor(
+    nc: NatsConnection,
+    private readonly namespace: string,
+  ) {
+    this.js = nc.jetstream();
   }
 
   private changed() {
