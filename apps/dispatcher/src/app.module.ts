@@ -3,6 +3,7 @@ import { DispatcherEnv } from '@posthooks/config';
 import { RegistryViewModule } from '@posthooks/registry-view';
 import { coreModules } from '@posthooks/runtime';
 import { Init1764000100000 } from './database/migrations/1764000100000-init';
+import { DeliveryLease1764000400000 } from './database/migrations/1764000400000-delivery-lease';
 import { DeliveriesController } from './delivery/deliveries.controller';
 import { DeliveryStore } from './delivery/delivery-store';
 import { DeliveryWorker, WEBHOOK_SENDER } from './delivery/delivery-worker';
@@ -19,7 +20,7 @@ export class AppModule {
   static forRoot(env: DispatcherEnv): DynamicModule {
     return {
       module: AppModule,
-      imports: [...coreModules(env, { service: 'dispatcher', schema: 'dispatcher', migrations: [Init1764000100000] }), RegistryViewModule.forRoot()],
+      imports: [...coreModules(env, { service: 'dispatcher', schema: 'dispatcher', migrations: [Init1764000100000, DeliveryLease1764000400000] }), RegistryViewModule.forRoot()],
       controllers: [LoadsController, DeliveriesController, DeliveryLogController],
       providers: [
         { provide: DispatcherEnv, useValue: env },

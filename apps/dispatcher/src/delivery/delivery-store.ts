@@ -17,6 +17,7 @@ export interface DeliveryRow {
   attempts: number;
   next_attempt_at: Date | null;
   last_error: string | null;
+  leased_until: Date | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -53,9 +54,26 @@ export class DeliveryStore {
     );
   }
 
-  async get(webhookId: string): Promise<DeliveryRow | undefined> {
-    const [row] = await this.db.query<DeliveryRow[]>('SELECT * FROM deliveries WHERE webhook_id = $1', [webhookId]);
-    return row;
+  /**
+   * Takes the delivery for `leaseMs` unless another worker holds it: the row, or
+   * `leased` if someone else is at it, or undefined if there is no such delivery.
+   */
+  async lease(webhookId: string, leaseMs: number): Promise<DeliveryRow | 'leased' | undefined> {
+    const [row] = await this.db.query<(DeliveryRow & { taken: boolean })[]>(
+      `WITH taken AS (
+         UPDATE deliveries SET leased_until = now() + make_interval(secs => $2 / 1000.0)
+         WHERE webhook_id = $1 AND (leased_until IS NULL OR leased_until < now()) RETURNING *
+       )
+       SELECT *, true AS taken FROM taken
+       UNION ALL SELECT *, false AS taken FROM deliveries WHERE webhook_id = $1 AND NOT EXISTS (SELECT 1 FROM taken)`,
+      [webhookId, leaseMs],
+    );
+    if (!row) return undefined;
+    return row.taken ? row : 'leased';
+  }
+
+  async release(webhookId: string): Promise<void> {
+    await this.db.query('UPDATE deliveries SET leased_until = NULL WHERE webhook_id = $1', [webhookId]);
   }
 
   /** Marks attempt `n` as under way; an attempt a crash interrupted is taken over, not counted twice. */
@@ -67,24 +85,21 @@ export class DeliveryStore {
     );
   }
 
-  /** Logs the attempt's outcome and moves the delivery on, in one transaction. */
+  /** Logs the attempt's outcome, moves the delivery on and ends the lease: one statement, so all or nothing. */
   async finishAttempt(d: DeliveryRow, n: number, r: AttemptResult, next: { state: DeliveryState; nextAttemptAt: Date | null }): Promise<void> {
-    await this.db.transaction(async (m) => {
-      await m.query(
-        `UPDATE attempts SET status = $3, status_code = $4, error = $5, duration_ms = $6, response_body = $7, next_attempt_at = $8
-         WHERE webhook_id = $1 AND attempt = $2`,
-        [d.webhook_id, n, r.ok ? 'succeeded' : 'failed', r.statusCode, r.error, r.durationMs, r.responseBody, next.nextAttemptAt],
-      );
-      await m.query(
-        `UPDATE deliveries SET state = $2, attempts = $3, round_attempts = round_attempts + 1, next_attempt_at = $4, last_error = $5, updated_at = now()
-         WHERE webhook_id = $1`,
-        [d.webhook_id, next.state, n, next.nextAttemptAt, r.error],
-      );
-    });
+    await this.db.query(
+      `WITH logged AS (
+         UPDATE attempts SET status = $3, status_code = $4, error = $5, duration_ms = $6, response_body = $7, next_attempt_at = $8
+         WHERE webhook_id = $1 AND attempt = $2
+       )
+       UPDATE deliveries SET state = $9, attempts = $2, round_attempts = round_attempts + 1, next_attempt_at = $8, last_error = $5, leased_until = NULL, updated_at = now()
+       WHERE webhook_id = $1`,
+      [d.webhook_id, n, r.ok ? 'succeeded' : 'failed', r.statusCode, r.error, r.durationMs, r.responseBody, next.nextAttemptAt, next.state],
+    );
   }
 
   async cancel(webhookId: string, reason: string): Promise<void> {
-    await this.db.query(`UPDATE deliveries SET state = 'cancelled', last_error = $2, next_attempt_at = NULL, updated_at = now() WHERE webhook_id = $1 AND state = 'pending'`, [webhookId, reason]);
+    await this.db.query(`UPDATE deliveries SET state = 'cancelled', last_error = $2, next_attempt_at = NULL, leased_until = NULL, updated_at = now() WHERE webhook_id = $1 AND state = 'pending'`, [webhookId, reason]);
   }
 
   /** Starts a new round for a replay: the schedule begins again. Returns the round, or undefined if unknown. */

@@ -11,6 +11,16 @@ import { AttemptResult, WebhookSender } from './webhook-sender';
 
 export const WEBHOOK_SENDER = Symbol('WEBHOOK_SENDER');
 
+/** What handling a message did: whether it recorded an outcome (ending the lease), and when to come back. */
+interface Step {
+  recorded: boolean;
+  retryInMs?: number;
+  why?: string;
+}
+
+/** How long a delivery waits in-process for a slot of its host before it is handed back. */
+const HOST_SLOT_WAIT_MS = 250;
+
 /**
  * One attempt of one delivery per message of DELIVERIES. What has happened is in
  * Postgres, so a redelivered message (a crash, a second replica) never repeats a
@@ -24,6 +34,8 @@ export class DeliveryWorker {
   private readonly slots: HostSlots;
   /** Hooks that answered 410, until the registry's event disabling them arrives. */
   private readonly gone = new Set<number>();
+  /** As long as an attempt can take, with room: the message's ack wait is the same. */
+  private readonly leaseMs: number;
 
   constructor(
     private readonly store: DeliveryStore,
@@ -34,41 +46,59 @@ export class DeliveryWorker {
   ) {
     this.schedule = new RetrySchedule(parseDurationList(env.DELIVERY_RETRY_SCHEDULE));
     this.slots = new HostSlots(env.DELIVERY_CONCURRENCY_PER_HOST);
+    this.leaseMs = env.DELIVERY_TIMEOUT_MS + 5000;
   }
 
   async handle(msg: DeliveryRequestedEvent): Promise<void> {
-    const d = await this.store.get(msg.webhook_id);
-    if (!d) throw new DeadLetter(`no delivery ${msg.webhook_id}`);
-    if (d.round !== msg.round) return; // a replay has superseded this round
-    if (d.state === 'failed' && d.round_attempts >= this.schedule.maxAttempts) return this.reportUndeliverable(d); // crashed before reporting
-    if (d.state !== 'pending') return;
+    const d = await this.store.lease(msg.webhook_id, this.leaseMs);
+    if (d === undefined) throw new DeadLetter(`no delivery ${msg.webhook_id}`);
+    if (d === 'leased') throw new RetryLater(this.leaseMs / 4, 'another worker is making this attempt');
+    let step: Step = { recorded: false };
+    try {
+      step = await this.step(msg, d);
+    } finally {
+      // Recording an outcome ends the lease; anything else gives it back now.
+      if (!step.recorded) await this.store.release(d.webhook_id);
+    }
+    if (step.retryInMs !== undefined) throw new RetryLater(step.retryInMs, step.why ?? 'retry');
+  }
+
+  /** The next step of a leased delivery: an attempt if one is due, or nothing. */
+  private async step(msg: DeliveryRequestedEvent, d: DeliveryRow): Promise<Step> {
+    if (d.round !== msg.round) return { recorded: false }; // a replay has superseded this round
+    if (d.state === 'failed' && d.round_attempts >= this.schedule.maxAttempts) {
+      await this.reportUndeliverable(d); // crashed before reporting
+      return { recorded: false };
+    }
+    if (d.state !== 'pending') return { recorded: false };
     const wait = (d.next_attempt_at?.getTime() ?? 0) - Date.now();
-    if (wait > 50) throw new RetryLater(wait, 'not yet time for the next attempt');
+    if (wait > 50) return { recorded: false, retryInMs: wait, why: 'not yet time for the next attempt' };
 
     const hook = this.view.hooks.get(d.hook_id);
     if (!hook || hook.disabled_at !== null || this.gone.has(d.hook_id) || !this.view.entitled(d.account_id)) {
       await this.store.cancel(d.webhook_id, hook ? 'hook disabled' : 'hook deleted');
       deliveriesTotal.inc({ outcome: 'cancelled' });
-      return;
+      return { recorded: true };
     }
     const host = new URL(hook.url).host;
-    if (!this.slots.tryTake(host)) throw new RetryLater(250 + Math.floor(Math.random() * 750), `all slots of ${host} busy`);
+    if (!(await this.slots.take(host, HOST_SLOT_WAIT_MS))) return { recorded: false, retryInMs: 50 + Math.floor(Math.random() * 200), why: `all slots of ${host} busy` };
+    const n = d.attempts + 1;
+    let result: AttemptResult;
     try {
-      const n = d.attempts + 1;
       await this.store.startAttempt(d, n);
-      const result = await this.sender.send({ url: hook.url, webhookId: d.webhook_id, body: d.body, secrets: this.view.signingSecrets(hook.hook_id) });
-      attemptSeconds.observe({ outcome: result.ok ? 'succeeded' : 'failed' }, result.durationMs / 1000);
-      await this.afterAttempt(d, n, result, hook.url);
+      result = await this.sender.send({ url: hook.url, webhookId: d.webhook_id, body: d.body, secrets: this.view.signingSecrets(hook.hook_id) });
     } finally {
       this.slots.release(host);
     }
+    attemptSeconds.observe({ outcome: result.ok ? 'succeeded' : 'failed' }, result.durationMs / 1000);
+    return this.record(d, n, result, hook.url);
   }
 
-  private async afterAttempt(d: DeliveryRow, n: number, result: AttemptResult, url: string): Promise<void> {
+  private async record(d: DeliveryRow, n: number, result: AttemptResult, url: string): Promise<Step> {
     if (result.ok) {
       await this.store.finishAttempt(d, n, result, { state: 'succeeded', nextAttemptAt: null });
       deliveriesTotal.inc({ outcome: 'succeeded' });
-      return;
+      return { recorded: true };
     }
     if (result.statusCode === 410) {
       // Gone: no more attempts, and the registry disables the hook (endpoint_gone).
@@ -80,18 +110,18 @@ export class DeliveryWorker {
       );
       await this.store.finishAttempt(d, n, result, { state: 'failed', nextAttemptAt: null });
       deliveriesTotal.inc({ outcome: 'gone' });
-      return;
+      return { recorded: true };
     }
     const delay = this.schedule.delayAfter(d.round_attempts + 1, result.retryAfterMs);
     if (delay === undefined) {
       await this.store.finishAttempt(d, n, result, { state: 'failed', nextAttemptAt: null });
       deliveriesTotal.inc({ outcome: 'undeliverable' });
-      return this.reportUndeliverable({ ...d, attempts: n, round_attempts: d.round_attempts + 1, last_error: result.error, state: 'failed' }, result.statusCode);
+      await this.reportUndeliverable({ ...d, attempts: n, round_attempts: d.round_attempts + 1, last_error: result.error, state: 'failed' }, result.statusCode);
+      return { recorded: true };
     }
-    const nextAttemptAt = new Date(Date.now() + delay);
-    await this.store.finishAttempt(d, n, result, { state: 'pending', nextAttemptAt });
+    await this.store.finishAttempt(d, n, result, { state: 'pending', nextAttemptAt: new Date(Date.now() + delay) });
     deliveriesTotal.inc({ outcome: 'retry' });
-    throw new RetryLater(delay, `attempt ${n} failed: ${result.error}`);
+    return { recorded: true, retryInMs: delay, why: `attempt ${n} failed: ${result.error}` };
   }
 
   /** Exactly one hook.undeliverable per delivery round: its message id dedupes a repeat. */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates, SecureContext } from 'node:tls';
 import type { Readable } from 'node:stream';
 import axios, { AxiosError, AxiosInstance } from 'axios';
 import axiosRetry from 'axios-retry';
@@ -41,7 +41,9 @@ export class WebhookSender {
   constructor(
     private readonly options: { timeoutMs: number; allowPrivateTargets: boolean; userAgent: string; maxSocketsPerHost: number },
   ) {
-    const agent = new Agent({ keepAlive: true, maxSockets: options.maxSocketsPerHost, lookup: guardedLookup(options.allowPrivateTargets) as never, ca: trustedCertificates() });
+    // A secure context built once: a `ca` option would be re-serialized into the agent's
+    // pool key on every request (measured: about a third of the dispatcher's CPU).
+    const agent = new Agent({ keepAlive: true, maxSockets: options.maxSocketsPerHost, lookup: guardedLookup(options.allowPrivateTargets) as never, secureContext: trustedContext() });
     this.http = axios.create({
       httpsAgent: agent,
       maxRedirects: 0,
@@ -94,9 +96,9 @@ export class WebhookSender {
  * Node applies that variable only if it is set when the process starts; reading it here
  * too gives it the same meaning when the dispatcher is embedded (in-process tests).
  */
-function trustedCertificates(): string[] | undefined {
+function trustedContext(): SecureContext | undefined {
   const extra = process.env.NODE_EXTRA_CA_CERTS;
-  return extra ? [...rootCertificates, readFileSync(extra, 'utf8')] : undefined;
+  return extra ? createSecureContext({ ca: [...rootCertificates, readFileSync(extra, 'utf8')] }) : undefined;
 }
 
 /** Reads at most `limit` bytes of the answer and drops the rest. */
