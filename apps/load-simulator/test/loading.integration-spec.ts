@@ -78,9 +78,9 @@ describe('loading ingested records', () => {
     });
     expect(event).toMatchObject({ subject: 'table.loaded', client_id: 7, destination_id: 3, integration_name: 'shop', table_name: 'data', num_rows: 1, num_rows_rejected: 0 });
     expect(await columns(i)).toEqual({
-      id: 'bigint',
+      id: 'numeric',
       name: 'text',
-      total: 'double precision',
+      total: 'numeric',
       paid: 'boolean',
       address: 'jsonb',
       tags: 'jsonb',
@@ -89,7 +89,18 @@ describe('loading ingested records', () => {
       _sdc_sequence: 'bigint',
       _sdc_table_version: 'bigint',
     });
-    expect(await rows(i)).toEqual([expect.objectContaining({ id: '1', name: 'Ada', total: 9.5, paid: true, address: { city: 'Paris' }, tags: ['a'], _sdc_table_version: '0' })]);
+    expect(await rows(i)).toEqual([expect.objectContaining({ id: '1', name: 'Ada', total: '9.5', paid: true, address: { city: 'Paris' }, tags: ['a'], _sdc_table_version: '0' })]);
+  });
+
+  it('keeps integers and decimals of one field in one numeric column', async () => {
+    const i = integration('id');
+    await ingest(i, [{ id: 1, amount: 0 }, { id: 2, amount: 1.5 }, { id: 3, amount: 2 ** 60 }]);
+    const [event] = await waitFor('the load', async () => {
+      const e = await loadEvents(i);
+      return e.length > 0 && e;
+    });
+    expect(event).toMatchObject({ num_rows: 3, num_rows_rejected: 0 });
+    expect((await rows(i, 'data', 'id')).map((r) => r.amount)).toEqual(['0', '1.5', String(2 ** 60)]);
   });
 
   it('adds a column for a new field', async () => {
@@ -98,7 +109,7 @@ describe('loading ingested records', () => {
     await waitFor('first load', async () => (await loadEvents(i)).length === 1);
     await ingest(i, [{ id: 2, a: 'y', b: 42 }]);
     await waitFor('second load', async () => (await loadEvents(i)).length === 2);
-    expect(await columns(i)).toMatchObject({ a: 'text', b: 'bigint' });
+    expect(await columns(i)).toMatchObject({ a: 'text', b: 'numeric' });
     expect((await rows(i)).map((r) => [r.id, r.a, r.b])).toEqual([
       ['1', 'x', null],
       ['2', 'y', '42'],
@@ -131,7 +142,7 @@ describe('loading ingested records', () => {
     const rejected = await rows(i, '_sdc_rejected', 'rejected_at, source');
     expect(rejected.map((r) => [r.record, r.reason, r.table_name])).toEqual(
       expect.arrayContaining([
-        [{ id: 2, amount: 'ten' }, expect.stringContaining('"amount" is "ten", which does not fit its column of type bigint'), 'data'],
+        [{ id: 2, amount: 'ten' }, expect.stringContaining('"amount" is "ten", which does not fit its column of type numeric'), 'data'],
         [{ amount: 3 }, 'missing primary key "id"', 'data'],
       ]),
     );

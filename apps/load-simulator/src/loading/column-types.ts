@@ -1,9 +1,13 @@
-/** The Postgres type a new column gets from the first non-null value seen for it. */
-export type ColumnType = 'bigint' | 'double precision' | 'boolean' | 'text' | 'jsonb';
+/**
+ * The Postgres type a new column gets from the first non-null value seen for it. Every
+ * JSON number is `numeric`: a field that starts with `0` and goes on with `1.5` is one
+ * column of numbers, and numeric holds both exactly.
+ */
+export type ColumnType = 'numeric' | 'boolean' | 'text' | 'jsonb';
 
 export function inferType(value: unknown): ColumnType | undefined {
   if (value === null || value === undefined) return undefined;
-  if (typeof value === 'number') return Number.isSafeInteger(value) ? 'bigint' : 'double precision';
+  if (typeof value === 'number') return 'numeric';
   if (typeof value === 'boolean') return 'boolean';
   if (typeof value === 'string') return 'text';
   return 'jsonb';
@@ -13,9 +17,7 @@ export function inferType(value: unknown): ColumnType | undefined {
 export function fits(value: unknown, type: ColumnType): boolean {
   if (value === null || value === undefined) return true;
   switch (type) {
-    case 'bigint':
-      return typeof value === 'number' && Number.isSafeInteger(value);
-    case 'double precision':
+    case 'numeric':
       return typeof value === 'number' && Number.isFinite(value);
     case 'boolean':
       return typeof value === 'boolean';
@@ -28,6 +30,6 @@ export function fits(value: unknown, type: ColumnType): boolean {
 
 /** Postgres's names for the types, as information_schema reports them. */
 export function columnTypeOf(dataType: string): ColumnType {
-  if (dataType === 'bigint' || dataType === 'double precision' || dataType === 'boolean' || dataType === 'text' || dataType === 'jsonb') return dataType;
+  if (dataType === 'numeric' || dataType === 'boolean' || dataType === 'text' || dataType === 'jsonb') return dataType;
   return 'text';
 }
