@@ -1,3 +1,4 @@
+import { Subjects } from '@posthooks/contracts';
 import { HttpsReceiver, Reaction, ReceivedRequest, waitFor } from '@posthooks/testing';
 import { generateSigningSecret } from '@posthooks/webhooks';
 import { Webhook } from 'standardwebhooks';
@@ -220,6 +221,17 @@ describe('delivery', () => {
     await d.load(a.id, { num_rows: 0, num_rows_rejected: 5, error_message: 'type mismatch' }, 'table.rejected');
     const [req] = await rx.waitForRequests(1);
     expect(JSON.parse(req.body)).toMatchObject({ event_type: 'table.rejected', error_message: 'type mismatch', tables: [{ num_rows_rejected: 5 }] });
+  });
+
+  it('delivers a ping asked for by the registry (POST /v1/hooks/{id}/test), signed and logged', async () => {
+    const rx = await receiver();
+    const a = await d.account();
+    const hook = await d.hook(a.id, rx.url());
+    await d.publisher.publish(Subjects.HookTest, { hook_id: hook.hook_id, client_id: a.id, event_id: 'ping-1', requested_at: new Date().toISOString() }, { msgId: 'ping-1' });
+    const [req] = await rx.waitForRequests(1);
+    expect(verify(hook.secrets[0].secret, req)).toEqual({ event_type: 'ping', event_id: 'ping-1', client_id: a.id, hook_id: hook.hook_id, sent_at: expect.any(String) });
+    await d.idle();
+    expect((await attempts(a.key, hook.hook_id))[0]).toMatchObject({ event_type: 'ping', status: 'succeeded' });
   });
 
   it('counts deliveries by outcome in /metrics', async () => {

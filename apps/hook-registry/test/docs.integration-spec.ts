@@ -28,6 +28,7 @@ const ROUTES: Record<string, string[]> = {
   [HOOKS]: ['get', 'post'],
   [`${HOOKS}/{id}`]: ['delete', 'put'],
   '/v1/hooks/{id}/rotate-secret': ['post'],
+  '/v1/hooks/{id}/test': ['post'],
 };
 
 /** SPEC §1: `GET /docs` is the registry's OpenAPI description, with the error bodies. */

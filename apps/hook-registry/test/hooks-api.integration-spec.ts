@@ -199,4 +199,24 @@ describe('the Stitch hooks API', () => {
     expect(a.body.secret).toMatch(/^whsec_/);
     expect(new Set([h.secret, a.body.secret, b.body.secret]).size).toBe(3);
   });
+
+  it('asks for a ping with POST /v1/hooks/{id}/test: 202, and the request is on the DELIVERIES stream', async () => {
+    const h = await r.hook(key, destination);
+    const res = await r.call<{ event_id: string }>('POST', `/v1/hooks/${h.id}/test`, { token: key });
+    expect(res.status).toBe(202);
+    expect(res.body.event_id).toMatch(/^ping-/);
+    const { connect } = await import('nats');
+    const nc = await connect({ servers: r.env.NATS_URL });
+    const jsm = await nc.jetstreamManager();
+    const stream = `${r.env.NATS_NAMESPACE.toUpperCase()}_DELIVERIES`;
+    const last = (await jsm.streams.info(stream)).state.last_seq;
+    const m = await jsm.streams.getMessage(stream, { seq: last });
+    await nc.close();
+    expect(m.json()).toMatchObject({ hook_id: h.id, event_id: res.body.event_id });
+
+    await r.call('PUT', `${HOOKS}/${h.id}`, { token: key, json: { enable: false } });
+    expect((await r.call('POST', `/v1/hooks/${h.id}/test`, { token: key })).status).toBe(409);
+    const other = await r.account();
+    expect(await r.call('POST', `/v1/hooks/${h.id}/test`, { token: other.key })).toMatchObject({ status: 404, body: ErrorBodies.notFound });
+  });
 });

@@ -12,6 +12,8 @@ export const Subjects = {
   HookGone: 'hook.gone',
   /** dispatcher → dispatcher: one webhook to one hook, its own unit of work and retries. */
   DeliveryRequested: 'delivery.requested',
+  /** registry → dispatcher: send a `ping` to one hook through the normal delivery path. */
+  HookTest: 'hook.test',
   AccountChanged: 'registry.account.changed',
   ApiKeyChanged: 'registry.api_key.changed',
   DestinationChanged: 'registry.destination.changed',
@@ -27,7 +29,7 @@ export const Streams = {
   LOADS: { name: 'LOADS', subjects: [Subjects.TableLoaded, Subjects.TableRejected] },
   INGEST: { name: 'INGEST', subjects: [Subjects.IngestRecords] },
   NOTIFY: { name: 'NOTIFY', subjects: [Subjects.HookUndeliverable, Subjects.HookGone] },
-  DELIVERIES: { name: 'DELIVERIES', subjects: [Subjects.DeliveryRequested] },
+  DELIVERIES: { name: 'DELIVERIES', subjects: [Subjects.DeliveryRequested, Subjects.HookTest] },
   REGISTRY: { name: 'REGISTRY', subjects: ['registry.>'] },
   DEADLETTER: { name: 'DEADLETTER', subjects: [`${DEADLETTER_SUBJECT_PREFIX}>`] },
 } as const;

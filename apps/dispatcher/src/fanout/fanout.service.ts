@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { LoadEvent, Subjects } from '@posthooks/contracts';
+import { HookTestEvent, LoadEvent, Subjects } from '@posthooks/contracts';
 import { EventPublisher, JetStreamContext } from '@posthooks/messaging';
 import { RegistryView } from '@posthooks/registry-view';
 import { DeliveryStore, NewDelivery } from '../delivery/delivery-store';
@@ -28,8 +28,20 @@ export class FanoutService {
 
     const body = webhookBody(eventType, eventId, event, new Date());
     const deliveries: NewDelivery[] = hooks.map((h) => ({ webhook_id: webhookId(eventId, h.hook_id), hook_id: h.hook_id, account_id: h.account_id, event_id: eventId, event_type: eventType, body }));
+    await this.request(deliveries);
+    return deliveries.length;
+  }
+
+  /** A `ping` to one hook, delivered, signed, retried and logged like any webhook. */
+  async ping(test: HookTestEvent): Promise<void> {
+    const hook = this.view.hooks.get(test.hook_id);
+    if (!hook || hook.account_id !== test.client_id) return; // deleted meanwhile: nothing to ping
+    const body = JSON.stringify({ event_type: 'ping', event_id: test.event_id, client_id: test.client_id, hook_id: test.hook_id, sent_at: test.requested_at });
+    await this.request([{ webhook_id: webhookId(test.event_id, hook.hook_id), hook_id: hook.hook_id, account_id: hook.account_id, event_id: test.event_id, event_type: 'ping', body }]);
+  }
+
+  private async request(deliveries: NewDelivery[]): Promise<void> {
     await this.store.insert(deliveries);
     await Promise.all(deliveries.map((d) => this.publisher.publish(Subjects.DeliveryRequested, { webhook_id: d.webhook_id, round: 1 }, { msgId: `${d.webhook_id}-1` })));
-    return deliveries.length;
   }
 }

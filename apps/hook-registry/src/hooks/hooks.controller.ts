@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Put } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiCaller, NotFound, Ok, StitchBodies, StitchErrors } from '../api-docs';
 import type { AccountCaller } from '../auth/guards';
 import { Allow, CurrentAccount } from '../auth/guards';
@@ -73,5 +73,15 @@ export class HookExtensionsController {
   @NotFound()
   rotateSecret(@CurrentAccount() caller: AccountCaller, @Param('id') id: string) {
     return this.hooks.rotateSecret(caller, routeId(id));
+  }
+
+  @Post(':id/test')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Send a ping event to the hook through the normal delivery path (signed, retried, logged by the dispatcher)' })
+  @ApiResponse({ status: 202, description: 'The ping is on its way', schema: { example: { event_id: 'ping-6f1c...' } } })
+  @NotFound()
+  @ApiResponse({ status: 409, description: 'The hook is disabled', schema: { example: { error: 'the hook is disabled: enable it to test it' } } })
+  test(@CurrentAccount() caller: AccountCaller, @Param('id') id: string) {
+    return this.hooks.test(caller, routeId(id));
   }
 }

@@ -1,6 +1,8 @@
 import { HttpException, Inject, Injectable } from '@nestjs/common';
 import { HookRegistryEnv } from '@posthooks/config';
-import { ErrorBodies, isEntitled } from '@posthooks/contracts';
+import { ErrorBodies, isEntitled, simpleError, Subjects } from '@posthooks/contracts';
+import { EventPublisher } from '@posthooks/messaging';
+import { randomUUID } from 'node:crypto';
 import { checkHookUrl, generateSigningSecret } from '@posthooks/webhooks';
 import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import { AccountsService } from '../accounts/accounts.service';
@@ -38,8 +40,18 @@ export class HooksService {
     private readonly accounts: AccountsService,
     private readonly hookChanges: HookChanges,
     private readonly relay: OutboxRelay,
+    private readonly publisher: EventPublisher,
     @Inject(HookRegistryEnv) private readonly env: HookRegistryEnv,
   ) {}
+
+  /** Asks the dispatcher for a `ping` to the hook, through the normal delivery path. */
+  async test(caller: AccountCaller, id: number) {
+    const hook = await this.ownHook(this.db.manager, caller, id);
+    if (hook.disabled_at) throw new HttpException(simpleError('the hook is disabled: enable it to test it'), 409);
+    const eventId = `ping-${randomUUID()}`;
+    await this.publisher.publish(Subjects.HookTest, { hook_id: hook.id, client_id: hook.account_id, event_id: eventId, requested_at: new Date().toISOString() }, { msgId: eventId });
+    return { event_id: eventId };
+  }
 
   async create(caller: AccountCaller, body: CreateHookBody) {
     const checked = checkHookUrl(body.url, { allowPrivateTargets: this.env.ALLOW_PRIVATE_TARGETS });

@@ -72,3 +72,18 @@ export class DeliveryRequestedEvent {
   @IsInt() @Min(1)
   round: number;
 }
+
+/** registry → dispatcher: `POST /v1/hooks/{id}/test` asked for a ping to this hook. */
+export class HookTestEvent {
+  @IsInt() @Min(1)
+  hook_id: number;
+
+  @IsInt() @Min(1)
+  client_id: number;
+
+  @IsString() @IsNotEmpty() @MaxLength(255)
+  event_id: string;
+
+  @IsDateString()
+  requested_at: string;
+}
