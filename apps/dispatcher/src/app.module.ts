@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { DispatcherEnv } from '@posthooks/config';
 import { RegistryViewModule } from '@posthooks/registry-view';
-import { coreModules } from '@posthooks/runtime';
+import { coreModules, projectVersion } from '@posthooks/runtime';
 import { Init1764000100000 } from './database/migrations/1764000100000-init';
 import { DeliveryLease1764000400000 } from './database/migrations/1764000400000-delivery-lease';
 import { DeliveriesController } from './delivery/deliveries.controller';
@@ -13,7 +13,8 @@ import { LoadsController } from './fanout/loads.controller';
 import { DeliveryLogController } from './log/delivery-log.controller';
 import { DeliveryLogService } from './log/delivery-log.service';
 
-export const USER_AGENT = `posthooks/${process.env.npm_package_version ?? '0.1.0'}`;
+/** `posthooks/<version>` (SPEC §5), the version of the package.json beside the build. */
+export const USER_AGENT = `posthooks/${projectVersion()}`;
 
 @Module({})
 export class AppModule {

@@ -4,8 +4,7 @@ import { HookChangedEvent, HookUndeliverableEvent, LoadEvent, Plan, Subjects } f
 import { EventPublisher, NatsNaming } from '@posthooks/messaging';
 import { RegistryView } from '@posthooks/registry-view';
 import { createServiceApp } from '@posthooks/runtime';
-import { testEnv, waitFor } from '@posthooks/testing';
-import { generateApiKey, generateSigningSecret, hashApiKey } from '@posthooks/webhooks';
+import { RegistryEvents, testEnv, waitFor } from '@posthooks/testing';
 import { connect, JetStreamManager, NatsConnection } from 'nats';
 import { dispatcher } from '../src/service';
 
@@ -25,6 +24,7 @@ export class Dispatcher {
     readonly jsm: JetStreamManager,
     readonly naming: NatsNaming,
     readonly publisher: EventPublisher,
+    private readonly registry: RegistryEvents,
   ) {}
 
   static async start(name: string, overrides: Record<string, string> = {}): Promise<Dispatcher> {
@@ -42,7 +42,7 @@ export class Dispatcher {
     const { port } = app.getHttpServer().address() as { port: number };
     const nc = await connect({ servers: env.NATS_URL });
     const naming = new NatsNaming(env.NATS_NAMESPACE);
-    return new Dispatcher(app, env, `http://127.0.0.1:${port}`, nc, await nc.jetstreamManager(), naming, new EventPublisher(nc.jetstream(), naming));
+    return new Dispatcher(app, env, `http://127.0.0.1:${port}`, nc, await nc.jetstreamManager(), naming, new EventPublisher(nc.jetstream(), naming), new RegistryEvents(nc, env.NATS_NAMESPACE));
   }
 
   async stop(): Promise<void> {
@@ -54,38 +54,21 @@ export class Dispatcher {
     return this.app.get(RegistryView);
   }
 
-  // The registry's side of the contract: the events it would publish.
+  // The registry's side of the contract: the events it would publish, then seen by the view.
 
   async account(plan: Plan = 'advanced', trialEndsAt: string | null = null): Promise<{ id: number; key: string }> {
-    const id = nextId++;
-    const key = generateApiKey();
-    const changed = { changed_by: 'test', changed_at: new Date().toISOString() };
-    await this.publisher.publish(Subjects.AccountChanged, { account_id: id, name: `acme ${id}`, plan, trial_ends_at: trialEndsAt, notification_email: 'data@acme.test', undeliverable_email: true, ...changed }, { msgId: `acct-${id}-${Date.now()}` });
-    await this.publisher.publish(Subjects.ApiKeyChanged, { key_id: id, account_id: id, label: 'owner', key_hash: hashApiKey(key), revoked_at: null, ...changed }, { msgId: `key-${id}` });
-    await waitFor('the view to know the account', () => this.view.accountOfKey(hashApiKey(key)) === id);
-    return { id, key };
+    const a = await this.registry.account(plan, { trialEndsAt });
+    await waitFor('the view to know the account', () => this.view.accountOfKey(a.keyHash) === a.id);
+    return a;
   }
 
   async setPlan(accountId: number, plan: Plan): Promise<void> {
-    const a = this.view.accounts.get(accountId)!;
-    await this.publisher.publish(Subjects.AccountChanged, { ...a, plan, changed_at: new Date().toISOString() }, { msgId: `acct-${accountId}-${plan}-${Date.now()}` });
+    await this.registry.setAccount(accountId, plan);
     await waitFor('the view to see the plan', () => this.view.accounts.get(accountId)?.plan === plan);
   }
 
   async hook(accountId: number, url: string, opts: { destinationId?: number; secrets?: HookChangedEvent['secrets'] } = {}): Promise<HookChangedEvent> {
-    const hook: HookChangedEvent = {
-      hook_id: nextId++,
-      account_id: accountId,
-      destination_id: opts.destinationId ?? 1,
-      url,
-      disabled_at: null,
-      disabled_reason: null,
-      secrets: opts.secrets ?? [{ secret: generateSigningSecret(), expires_at: null }],
-      deleted: false,
-      changed_by: 'test',
-      changed_at: new Date().toISOString(),
-    };
-    await this.publisher.publish(Subjects.HookChanged, hook, { msgId: `hook-${hook.hook_id}-${Date.now()}` });
+    const hook = await this.registry.hook(accountId, url, opts);
     await waitFor('the view to know the hook', () => this.view.hooks.has(hook.hook_id));
     return hook;
   }

@@ -22,14 +22,7 @@ export interface DeliveryRow {
   updated_at: Date;
 }
 
-export interface NewDelivery {
-  webhook_id: string;
-  hook_id: number;
-  account_id: number;
-  event_id: string;
-  event_type: string;
-  body: string;
-}
+export type NewDelivery = Pick<DeliveryRow, 'webhook_id' | 'hook_id' | 'account_id' | 'event_id' | 'event_type' | 'body'>;
 
 /** The dispatcher's Postgres: deliveries and the log of their attempts. */
 @Injectable()
