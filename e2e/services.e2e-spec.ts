@@ -44,6 +44,16 @@ describe('the five services', () => {
     for (const line of lines) expect(JSON.parse(line)).toMatchObject({ service: name, level: expect.any(String) });
   });
 
+  it.each(['ingest-gateway', 'hook-registry', 'load-simulator', 'dispatcher'] as const)('%s describes its API at /docs (OpenAPI), without a key', async (name) => {
+    const s = services.find((x) => x.name === name)!;
+    const res = await fetch(`${s.url}/docs`);
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as { openapi: string; paths: Record<string, unknown> };
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.paths).length).toBeGreaterThan(0);
+    expect(Object.keys(doc.paths).some((p) => p.startsWith('/health') || p.startsWith('/metrics'))).toBe(false);
+  });
+
   it('answers an unknown route with the contract error body', async () => {
     const res = await fetch(`${services[0].url}/no/such/route`);
     expect([res.status, await res.json()]).toEqual([404, { error: 'NotFound' }]);

@@ -6,6 +6,10 @@ export const dispatcher: ServiceDefinition<DispatcherEnv> = {
   name: 'dispatcher',
   env: DispatcherEnv,
   module: (env) => AppModule.forRoot(env),
+  openApi: {
+    title: 'posthooks dispatcher',
+    description: 'The delivery log and replay (account API key): attempts per hook, redeliver one delivery, recover everything that failed since a time. Errors: 401 {"error":"Unauthorized"}, 404 {"error":"NotFound"}, 400 {"error":"..."}.',
+  },
   consumers: (env) => [
     // Fan-out is quick (a query and a few publishes); order does not matter.
     // A short ack wait: what a crashed replica held comes back to the others soon.

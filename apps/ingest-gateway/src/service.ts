@@ -6,6 +6,10 @@ export const ingestGateway: ServiceDefinition<IngestGatewayEnv> = {
   name: 'ingest-gateway',
   env: IngestGatewayEnv,
   module: (env) => AppModule.forRoot(env),
+  openApi: {
+    title: 'posthooks ingest-gateway',
+    description: 'Incoming-webhook integrations (account API key) and the secret webhook URLs third parties POST JSON to. Errors are {"error":"..."}: 405 (Allow: POST), 404, 415, 413, 400; 401 {"error":"Unauthorized"} on the integrations API.',
+  },
   // Incoming webhooks stream their bodies with their own limit (MAX_BODY_BYTES).
   rawBodyPaths: /^\/v1\/incoming\//,
 };

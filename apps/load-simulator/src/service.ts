@@ -7,6 +7,10 @@ export const loadSimulator: ServiceDefinition<LoadSimulatorEnv> = {
   name: 'load-simulator',
   env: LoadSimulatorEnv,
   module: (env) => AppModule.forRoot(env),
+  openApi: {
+    title: 'posthooks load-simulator',
+    description: 'Simulated and scheduled loads (account API key, or ADMIN_TOKEN). Errors: 401 {"error":"Unauthorized"}, 404 {"error":"NotFound"}, 400 {"error":"..."}.',
+  },
   // Each message waits in its batch until the flush, so many are in flight at once.
   consumers: () => [{ stream: 'INGEST', durable: 'load-simulator', concurrency: MESSAGES_IN_FLIGHT, ackWaitMs: 60_000, maxDeliver: 200 }],
 };
