@@ -1,5 +1,5 @@
 import { HookUndeliverableEvent, Subjects } from '@posthooks/contracts';
-import { TEST_ADMIN_TOKEN, HttpsReceiver, rawNatsPublish, Reaction, waitFor } from '@posthooks/testing';
+import { dispatcherIdle, HttpsReceiver, rawNatsPublish, Reaction, streamMessages, TEST_ADMIN_TOKEN, waitFor } from '@posthooks/testing';
 import { connect, NatsConnection } from 'nats';
 import { Webhook } from 'standardwebhooks';
 import { Stack } from './support/stack';
@@ -33,16 +33,7 @@ describe('post-load webhooks, end to end', () => {
 
   const publish = (json: object) => rawNatsPublish(stack.env.NATS_URL, `${ns()}.table.loaded`, JSON.stringify(json));
 
-  async function dispatcherIdle(): Promise<void> {
-    const jsm = await nc.jetstreamManager();
-    await waitFor('the dispatcher to be idle', async () => {
-      for (const [stream, durable] of [['LOADS', 'dispatcher'], ['DELIVERIES', 'dispatcher-deliveries']]) {
-        const info = await jsm.consumers.info(`${ns().toUpperCase()}_${stream}`, durable);
-        if (info.num_pending + info.num_ack_pending > 0) return false;
-      }
-      return true;
-    });
-  }
+  const idle = async () => dispatcherIdle(await nc.jetstreamManager(), ns());
 
   it('delivers one verified POST with the right body for a `nats pub table.loaded`', async () => {
     const rx = await receiver();
@@ -55,7 +46,7 @@ describe('post-load webhooks, end to end', () => {
     const body = new Webhook(hook.secret).verify(req.body, req.headers as Record<string, string>) as Record<string, unknown>;
     expect(body).toMatchObject({ event_type: 'table.loaded', client_id: acc.id, integration_name: 'shopify', source_root_table_name: 'orders', tables: [{ num_rows: 100 }] });
     expect(body.event_id).toMatch(new RegExp(`^${ns().toUpperCase()}_LOADS-\\d+$`));
-    await dispatcherIdle();
+    await idle();
     expect(rx.requests).toHaveLength(1);
   });
 
@@ -67,7 +58,7 @@ describe('post-load webhooks, end to end', () => {
 
     await publish({ client_id: acc.id, integration_name: 'shopify', table_name: 'orders' });
     await rx.waitForRequests(4);
-    await dispatcherIdle();
+    await idle();
     const log = await stack.call<{ data: { attempt: number; status: string; status_code: number }[] }>('dispatcher', 'GET', `/v1/hooks/${hook.id}/deliveries`, acc.key);
     expect(log.body.data.map((x) => [x.attempt, x.status, x.status_code])).toEqual([
       [4, 'succeeded', 200],
@@ -86,16 +77,9 @@ describe('post-load webhooks, end to end', () => {
 
     await publish({ client_id: acc.id, integration_name: 'shopify', table_name: 'orders' });
     await rx.waitForRequests(6);
-    await dispatcherIdle();
-    const jsm = await nc.jetstreamManager();
-    const stream = `${ns().toUpperCase()}_NOTIFY`;
+    await idle();
     const undeliverable = await waitFor('hook.undeliverable', async () => {
-      const out: HookUndeliverableEvent[] = [];
-      const last = (await jsm.streams.info(stream)).state.last_seq;
-      for (let seq = 1; seq <= last; seq++) {
-        const m = await jsm.streams.getMessage(stream, { seq });
-        if (m.subject === `${ns()}.${Subjects.HookUndeliverable}` && m.json<HookUndeliverableEvent>().hook_id === hook.id) out.push(m.json());
-      }
+      const out = (await streamMessages(await nc.jetstreamManager(), ns(), 'NOTIFY', Subjects.HookUndeliverable)).map((m) => m.json<HookUndeliverableEvent>()).filter((u) => u.hook_id === hook.id);
       return out.length > 0 && out;
     });
     expect(undeliverable).toHaveLength(1);
@@ -111,7 +95,7 @@ describe('post-load webhooks, end to end', () => {
     await stack.registryApplied('dispatcher');
 
     await publish({ client_id: acc.id, integration_name: 'shopify', table_name: 'orders' });
-    await dispatcherIdle();
+    await idle();
     expect(rx.requests).toHaveLength(0);
   });
 

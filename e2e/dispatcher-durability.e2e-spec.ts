@@ -1,4 +1,5 @@
-import { HttpsReceiver, rawNatsPublish, Reaction, ReceivedRequest, waitFor } from '@posthooks/testing';
+import { HookUndeliverableEvent, Subjects } from '@posthooks/contracts';
+import { dispatcherIdle, HttpsReceiver, rawNatsPublish, Reaction, ReceivedRequest, streamMessages, waitFor } from '@posthooks/testing';
 import { connect, NatsConnection } from 'nats';
 import { metric, Stack } from './support/stack';
 
@@ -12,7 +13,6 @@ describe('dispatcher durability', () => {
     receivers.push(rx);
     return rx;
   };
-  const prefix = () => stack.env.NATS_NAMESPACE.toUpperCase();
 
   beforeAll(async () => {
     stack = await Stack.start('e2e_durability', { dispatcher: { DELIVERY_RETRY_SCHEDULE: '1s,1s,1s,1s,1s', DELIVERY_TIMEOUT_MS: '2000' } });
@@ -25,20 +25,7 @@ describe('dispatcher durability', () => {
   });
 
 
-  async function idle(timeoutMs = 30_000): Promise<void> {
-    const jsm = await nc.jetstreamManager();
-    await waitFor(
-      'the dispatcher to be idle',
-      async () => {
-        for (const [stream, durable] of [['LOADS', 'dispatcher'], ['DELIVERIES', 'dispatcher-deliveries']]) {
-          const info = await jsm.consumers.info(`${prefix()}_${stream}`, durable);
-          if (info.num_pending + info.num_ack_pending > 0) return false;
-        }
-        return true;
-      },
-      { timeoutMs },
-    );
-  }
+  const idle = async () => dispatcherIdle(await nc.jetstreamManager(), stack.env.NATS_NAMESPACE);
 
   const byWebhook = (reqs: ReceivedRequest[]) => {
     const m = new Map<string, number[]>();
@@ -102,13 +89,8 @@ describe('dispatcher durability', () => {
     expect(failing.requests.length).toBeLessThanOrEqual(6 * EVENTS + EVENTS);
 
     const undeliverable = await waitFor('five undeliverable events', async () => {
-      const jsm = await nc.jetstreamManager();
-      const last = (await jsm.streams.info(`${prefix()}_NOTIFY`)).state.last_seq;
-      const ids: string[] = [];
-      for (let seq = 1; seq <= last; seq++) {
-        const m = await jsm.streams.getMessage(`${prefix()}_NOTIFY`, { seq });
-        if (m.subject.endsWith('hook.undeliverable') && m.json<{ hook_id: number }>().hook_id === hookFail.id) ids.push(m.json<{ webhook_id: string }>().webhook_id);
-      }
+      const events = await streamMessages(await nc.jetstreamManager(), stack.env.NATS_NAMESPACE, 'NOTIFY', Subjects.HookUndeliverable);
+      const ids = events.map((m) => m.json<HookUndeliverableEvent>()).filter((u) => u.hook_id === hookFail.id).map((u) => u.webhook_id);
       return ids.length >= EVENTS && ids;
     });
     expect(new Set(undeliverable).size).toBe(EVENTS);

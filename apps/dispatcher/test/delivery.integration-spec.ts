@@ -1,5 +1,5 @@
 import { Subjects } from '@posthooks/contracts';
-import { HttpsReceiver, Reaction, ReceivedRequest, waitFor } from '@posthooks/testing';
+import { HttpsReceiver, Reaction, ReceivedRequest, streamMessages, waitFor } from '@posthooks/testing';
 import { generateSigningSecret } from '@posthooks/webhooks';
 import { Webhook } from 'standardwebhooks';
 import { AttemptJson, Dispatcher } from './dispatcher-harness';
@@ -148,15 +148,9 @@ describe('delivery', () => {
     await rx.waitForRequests(1);
     await d.idle();
     expect(rx.requests).toHaveLength(1);
-    const stream = d.naming.stream('NOTIFY');
-    const gone = await waitFor('hook.gone', async () => {
-      const last = (await d.jsm.streams.info(stream)).state.last_seq;
-      for (let seq = 1; seq <= last; seq++) {
-        const m = await d.jsm.streams.getMessage(stream, { seq });
-        if (m.subject.endsWith('hook.gone') && m.json<{ hook_id: number }>().hook_id === hook.hook_id) return m.json<Record<string, unknown>>();
-      }
-      return undefined;
-    });
+    const gone = await waitFor('hook.gone', async () =>
+      (await streamMessages(d.jsm, d.naming.namespace, 'NOTIFY', Subjects.HookGone)).map((m) => m.json<Record<string, unknown>>()).find((g) => g.hook_id === hook.hook_id),
+    );
     expect(gone).toMatchObject({ hook_id: hook.hook_id, client_id: a.id, url: rx.url() });
   });
 

@@ -4,7 +4,7 @@ import { HookChangedEvent, HookUndeliverableEvent, LoadEvent, Plan, Subjects } f
 import { EventPublisher, NatsNaming } from '@posthooks/messaging';
 import { RegistryView } from '@posthooks/registry-view';
 import { createServiceApp } from '@posthooks/runtime';
-import { RegistryEvents, testEnv, waitFor } from '@posthooks/testing';
+import { dispatcherIdle, RegistryEvents, streamMessages, testEnv, waitFor } from '@posthooks/testing';
 import { connect, JetStreamManager, NatsConnection } from 'nats';
 import { dispatcher } from '../src/service';
 
@@ -82,29 +82,12 @@ export class Dispatcher {
 
   /** Every hook.undeliverable on NOTIFY so far. */
   async undeliverables(): Promise<HookUndeliverableEvent[]> {
-    const stream = this.naming.stream('NOTIFY');
-    const last = (await this.jsm.streams.info(stream)).state.last_seq;
-    const out: HookUndeliverableEvent[] = [];
-    for (let seq = 1; seq <= last; seq++) {
-      const m = await this.jsm.streams.getMessage(stream, { seq }).catch(() => undefined);
-      if (m && this.naming.logical(m.subject) === Subjects.HookUndeliverable) out.push(m.json<HookUndeliverableEvent>());
-    }
-    return out;
+    return (await streamMessages(this.jsm, this.env.NATS_NAMESPACE, 'NOTIFY', Subjects.HookUndeliverable)).map((m) => m.json<HookUndeliverableEvent>());
   }
 
-  /** Waits until neither consumer has anything pending or unacked, nor anything scheduled. */
-  async idle(timeoutMs = 10_000): Promise<void> {
-    await waitFor(
-      'the dispatcher to be idle',
-      async () => {
-        for (const [stream, durable] of [['LOADS', 'dispatcher'], ['DELIVERIES', 'dispatcher-deliveries']]) {
-          const info = await this.jsm.consumers.info(this.naming.stream(stream), durable);
-          if (info.num_pending > 0 || info.num_ack_pending > 0 || info.num_redelivered > 0 && info.num_ack_pending > 0) return false;
-        }
-        return true;
-      },
-      { timeoutMs },
-    );
+  /** Waits until neither consumer has anything pending or unacked. */
+  idle(timeoutMs = 10_000): Promise<void> {
+    return dispatcherIdle(this.jsm, this.env.NATS_NAMESPACE, timeoutMs);
   }
 
   async api<T = unknown>(method: string, path: string, key?: string, json?: unknown): Promise<{ status: number; body: T }> {

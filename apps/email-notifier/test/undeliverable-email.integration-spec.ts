@@ -1,4 +1,4 @@
-import { testEnv, waitFor } from '@posthooks/testing';
+import { streamMessages, testEnv, waitFor } from '@posthooks/testing';
 import { connect, NatsConnection } from 'nats';
 import { Notifier } from './notifier-harness';
 import { SmtpSink } from './smtp-sink';
@@ -97,18 +97,9 @@ describe('undeliverable email', () => {
 
   it('dead-letters an event whose account the registry never announced, after a few tries', async () => {
     const e = await n.undeliverable(999_999);
-    const stream = n.naming.stream('DEADLETTER');
     const jsm = await nc.jetstreamManager();
-    const parked = await waitFor(
-      'the event in DEADLETTER',
-      async () => {
-        const last = (await jsm.streams.info(stream)).state.last_seq;
-        for (let seq = 1; seq <= last; seq++) {
-          const m = await jsm.streams.getMessage(stream, { seq }).catch(() => undefined);
-          if (m?.json<{ webhook_id: string }>().webhook_id === e.webhook_id) return m;
-        }
-        return undefined;
-      },
+    const parked = await waitFor('the event in DEADLETTER', async () =>
+      (await streamMessages(jsm, n.naming.namespace, 'DEADLETTER')).find((m) => m.json<{ webhook_id: string }>().webhook_id === e.webhook_id),
     );
     expect(parked.header.get('Posthooks-Deadletter-Reason')).toBe('account 999999 is unknown');
   });

@@ -1,7 +1,7 @@
 import { DestinationChangedEvent, HookChangedEvent, Subjects } from '@posthooks/contracts';
 import { NatsNaming } from '@posthooks/messaging';
 import { followRegistry, RegistryView } from '@posthooks/registry-view';
-import { TEST_ADMIN_TOKEN, waitFor } from '@posthooks/testing';
+import { streamMessages, TEST_ADMIN_TOKEN, waitFor } from '@posthooks/testing';
 import { hashApiKey } from '@posthooks/webhooks';
 import { connect, NatsConnection } from 'nats';
 import { Client } from 'pg';
@@ -34,15 +34,8 @@ describe('registry events', () => {
 
   async function streamEvents(): Promise<{ subject: string; event: Record<string, unknown> }[]> {
     await r.published();
-    const jsm = await nc.jetstreamManager();
-    const stream = naming.stream('REGISTRY');
-    const last = (await jsm.streams.info(stream)).state.last_seq;
-    const out = [];
-    for (let seq = 1; seq <= last; seq++) {
-      const m = await jsm.streams.getMessage(stream, { seq });
-      out.push({ subject: naming.logical(m.subject)!, event: m.json<Record<string, unknown>>() });
-    }
-    return out;
+    const messages = await streamMessages(await nc.jetstreamManager(), naming.namespace, 'REGISTRY');
+    return messages.map((m) => ({ subject: naming.logical(m.subject)!, event: m.json<Record<string, unknown>>() }));
   }
 
   it('publishes each change with the label of the key that made it, and audits it', async () => {

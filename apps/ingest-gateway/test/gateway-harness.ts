@@ -4,7 +4,7 @@ import { IngestRecordsEvent } from '@posthooks/contracts';
 import { NatsNaming } from '@posthooks/messaging';
 import { RegistryView } from '@posthooks/registry-view';
 import { createServiceApp } from '@posthooks/runtime';
-import { RegistryEvents, testEnv, waitFor } from '@posthooks/testing';
+import { RegistryEvents, streamMessages, testEnv, waitFor } from '@posthooks/testing';
 import { connect, JetStreamManager, NatsConnection } from 'nats';
 import { ingestGateway } from '../src/service';
 
@@ -51,10 +51,6 @@ export class Gateway {
 
   /** Every INGEST message so far. */
   async ingested(): Promise<IngestRecordsEvent[]> {
-    const stream = this.naming.stream('INGEST');
-    const last = (await this.jsm.streams.info(stream)).state.last_seq;
-    const out: IngestRecordsEvent[] = [];
-    for (let seq = 1; seq <= last; seq++) out.push((await this.jsm.streams.getMessage(stream, { seq })).json<IngestRecordsEvent>());
-    return out;
+    return (await streamMessages(this.jsm, this.naming.namespace, 'INGEST')).map((m) => m.json<IngestRecordsEvent>());
   }
 }

@@ -3,7 +3,7 @@ import { LoadSimulatorEnv, loadEnv } from '@posthooks/config';
 import { IngestRecordsEvent, LoadEvent, Subjects } from '@posthooks/contracts';
 import { EventPublisher, NatsNaming } from '@posthooks/messaging';
 import { createServiceApp } from '@posthooks/runtime';
-import { testEnv, waitFor } from '@posthooks/testing';
+import { streamMessages, testEnv, waitFor } from '@posthooks/testing';
 import { randomUUID } from 'node:crypto';
 import { connect, JetStreamManager, NatsConnection } from 'nats';
 import { Client } from 'pg';
@@ -54,15 +54,8 @@ describe('loading ingested records', () => {
 
   /** The load events for an integration so far, from the LOADS stream. */
   async function loadEvents(i: { id: number; name: string }): Promise<(LoadEvent & { subject: string })[]> {
-    const stream = naming.stream('LOADS');
-    const last = (await jsm.streams.info(stream)).state.last_seq;
-    const out = [];
-    for (let seq = 1; seq <= last; seq++) {
-      const m = await jsm.streams.getMessage(stream, { seq });
-      const e = m.json<LoadEvent>();
-      if (e.event_id?.startsWith(`load-${i.id}-`)) out.push({ ...e, subject: naming.logical(m.subject)! });
-    }
-    return out;
+    const messages = await streamMessages(jsm, naming.namespace, 'LOADS');
+    return messages.map((m) => ({ ...m.json<LoadEvent>(), subject: naming.logical(m.subject)! })).filter((e) => e.event_id?.startsWith(`load-${i.id}-`));
   }
 
   const rows = async (i: { id: number; name: string }, table = 'data', order = '_sdc_sequence') => (await pg.query(`SELECT * FROM "${i.name}_${i.id}"."${table}" ORDER BY ${order}`)).rows;

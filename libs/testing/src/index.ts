@@ -4,3 +4,4 @@ export * from './raw-nats';
 export * from './nats-server';
 export * from './https-receiver';
 export * from './registry-events';
+export * from './jetstream';

@@ -1,0 +1,35 @@
+import type { JetStreamManager, StoredMsg } from 'nats';
+import { waitFor } from './wait-for';
+
+/** The name of a stream in a test namespace (`t123` → `T123_LOADS`), as the services name it. */
+export function streamName(namespace: string, stream: string): string {
+  return namespace ? `${namespace.toUpperCase()}_${stream}` : stream;
+}
+
+/** Every message of a stream so far, optionally only those of one contract subject. */
+export async function streamMessages(jsm: JetStreamManager, namespace: string, stream: string, subject?: string): Promise<StoredMsg[]> {
+  const name = streamName(namespace, stream);
+  const last = (await jsm.streams.info(name)).state.last_seq;
+  const out: StoredMsg[] = [];
+  for (let seq = 1; seq <= last; seq++) {
+    // A message may have been removed (limits): skip the gap.
+    const m = await jsm.streams.getMessage(name, { seq }).catch(() => undefined);
+    if (m && (subject === undefined || m.subject === (namespace ? `${namespace}.${subject}` : subject))) out.push(m);
+  }
+  return out;
+}
+
+/** Waits until the dispatcher's two consumers have nothing pending or unacknowledged. */
+export async function dispatcherIdle(jsm: JetStreamManager, namespace: string, timeoutMs = 30_000): Promise<void> {
+  await waitFor(
+    'the dispatcher to be idle',
+    async () => {
+      for (const [stream, durable] of [['LOADS', 'dispatcher'], ['DELIVERIES', 'dispatcher-deliveries']]) {
+        const info = await jsm.consumers.info(streamName(namespace, stream), durable);
+        if (info.num_pending + info.num_ack_pending > 0) return false;
+      }
+      return true;
+    },
+    { timeoutMs },
+  );
+}
