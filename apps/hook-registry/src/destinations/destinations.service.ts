@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Subjects } from '@posthooks/contracts';
 import { DataSource, EntityManager } from 'typeorm';
+import { AccountsService } from '../accounts/accounts.service';
 import { AccountCaller } from '../auth/guards';
 import { notFound } from '@posthooks/runtime';
 import { ChangeRecorder } from '../changes/change-recorder';
@@ -18,6 +19,7 @@ export class DestinationsService {
     private readonly changes: ChangeRecorder,
     private readonly hookChanges: HookChanges,
     private readonly relay: OutboxRelay,
+    private readonly accounts: AccountsService,
   ) {}
 
   async create(caller: AccountCaller, dto: CreateDestinationDto) {
@@ -43,7 +45,7 @@ export class DestinationsService {
   /** Deleting a destination deletes its hooks; every one of them is announced. */
   async delete(caller: AccountCaller, id: number): Promise<null> {
     await this.db.transaction(async (m) => {
-      await m.query('SELECT id FROM accounts WHERE id = $1 FOR UPDATE', [caller.accountId]);
+      await this.accounts.lockAccount(m, caller.accountId);
       const [d] = await m.query<DestinationRow[]>('SELECT * FROM destinations WHERE id = $1 AND account_id = $2', [id, caller.accountId]);
       if (!d) throw notFound();
       const hooks = await m.query<HookRow[]>('SELECT * FROM hooks WHERE destination_id = $1', [id]);
