@@ -25,7 +25,9 @@ export function freePort() {
 /** Starts `dist/apps/<name>/src/main.js` and resolves when /health/ready is 200. */
 export async function startService(name, env) {
   const port = await freePort();
-  const proc = spawn(process.execPath, [`dist/apps/${name}/src/main.js`], { cwd: ROOT, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  // BENCH_CPU_PROF=<dir>: each service writes a V8 CPU profile there when it stops.
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
+  const proc = spawn(process.execPath, [...profile, `dist/apps/${name}/src/main.js`], { cwd: ROOT, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) {
     if (proc.exitCode !== null) throw new Error(`${name} exited with ${proc.exitCode}`);

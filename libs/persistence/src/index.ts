@@ -4,3 +4,4 @@ export { ensureDatabase } from './ensure-database';
 export { openDataSource } from './open-data-source';
 export { PersistenceModule } from './persistence.module';
 export { runMigrations } from './run-migrations';
+export { StatementBatcher } from './statement-batcher';

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { StatementBatcher } from '@posthooks/persistence';
 import { DataSource } from 'typeorm';
 import { AttemptResult } from './webhook-sender';
 
@@ -24,71 +25,128 @@ export interface DeliveryRow {
 
 export type NewDelivery = Pick<DeliveryRow, 'webhook_id' | 'hook_id' | 'account_id' | 'event_id' | 'event_type' | 'body'>;
 
-/** The dispatcher's Postgres: deliveries and the log of their attempts. */
+interface Finish {
+  d: DeliveryRow;
+  n: number;
+  r: AttemptResult;
+  next: { state: DeliveryState; nextAttemptAt: Date | null };
+}
+
+/**
+ * The dispatcher's Postgres: deliveries and the log of their attempts. The writes on the
+ * path of every delivery (record, lease, start, finish, release) are batched across
+ * concurrent callers: one statement per batch, each row's outcome its own.
+ */
 @Injectable()
 export class DeliveryStore {
+  private readonly inserts = new StatementBatcher<NewDelivery>((ds) => this.insertNow(ds));
+  private readonly leases = new StatementBatcher<{ webhookId: string; leaseMs: number }, DeliveryRow | 'leased' | undefined>((ls) => this.leaseNow(ls));
+  private readonly releases = new StatementBatcher<string>((ids) => this.releaseNow(ids));
+  private readonly starts = new StatementBatcher<{ d: DeliveryRow; n: number }>((ss) => this.startNow(ss));
+  private readonly finishes = new StatementBatcher<Finish>((fs) => this.finishNow(fs));
+
   constructor(private readonly db: DataSource) {}
 
   /** Records new deliveries; one that exists already (a redelivered load event) is left as it is. */
   async insert(deliveries: NewDelivery[]): Promise<void> {
-    if (deliveries.length === 0) return;
-    await this.db.query(
-      `INSERT INTO deliveries (webhook_id, hook_id, account_id, event_id, event_type, body)
-       SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $6::text[])
-       ON CONFLICT (webhook_id) DO NOTHING`,
-      [
-        deliveries.map((d) => d.webhook_id),
-        deliveries.map((d) => d.hook_id),
-        deliveries.map((d) => d.account_id),
-        deliveries.map((d) => d.event_id),
-        deliveries.map((d) => d.event_type),
-        deliveries.map((d) => d.body),
-      ],
-    );
+    await Promise.all(deliveries.map((d) => this.inserts.submit(d)));
   }
 
   /**
    * Takes the delivery for `leaseMs` unless another worker holds it: the row, or
    * `leased` if someone else is at it, or undefined if there is no such delivery.
    */
-  async lease(webhookId: string, leaseMs: number): Promise<DeliveryRow | 'leased' | undefined> {
-    const [row] = await this.db.query<(DeliveryRow & { taken: boolean })[]>(
-      `WITH taken AS (
-         UPDATE deliveries SET leased_until = now() + make_interval(secs => $2 / 1000.0)
-         WHERE webhook_id = $1 AND (leased_until IS NULL OR leased_until < now()) RETURNING *
-       )
-       SELECT *, true AS taken FROM taken
-       UNION ALL SELECT *, false AS taken FROM deliveries WHERE webhook_id = $1 AND NOT EXISTS (SELECT 1 FROM taken)`,
-      [webhookId, leaseMs],
-    );
-    if (!row) return undefined;
-    return row.taken ? row : 'leased';
+  lease(webhookId: string, leaseMs: number): Promise<DeliveryRow | 'leased' | undefined> {
+    return this.leases.submit({ webhookId, leaseMs });
   }
 
-  async release(webhookId: string): Promise<void> {
-    await this.db.query('UPDATE deliveries SET leased_until = NULL WHERE webhook_id = $1', [webhookId]);
+  release(webhookId: string): Promise<void> {
+    return this.releases.submit(webhookId);
   }
 
   /** Marks attempt `n` as under way; an attempt a crash interrupted is taken over, not counted twice. */
-  async startAttempt(d: DeliveryRow, n: number): Promise<void> {
-    await this.db.query(
-      `INSERT INTO attempts (webhook_id, hook_id, attempt, status) VALUES ($1, $2, $3, 'pending')
-       ON CONFLICT (webhook_id, attempt) DO UPDATE SET status = 'pending', attempted_at = now()`,
-      [d.webhook_id, d.hook_id, n],
-    );
+  startAttempt(d: DeliveryRow, n: number): Promise<void> {
+    return this.starts.submit({ d, n });
   }
 
   /** Logs the attempt's outcome, moves the delivery on and ends the lease: one statement, so all or nothing. */
-  async finishAttempt(d: DeliveryRow, n: number, r: AttemptResult, next: { state: DeliveryState; nextAttemptAt: Date | null }): Promise<void> {
+  finishAttempt(d: DeliveryRow, n: number, r: AttemptResult, next: { state: DeliveryState; nextAttemptAt: Date | null }): Promise<void> {
+    return this.finishes.submit({ d, n, r, next });
+  }
+
+  private async insertNow(ds: NewDelivery[]): Promise<void[]> {
     await this.db.query(
-      `WITH logged AS (
-         UPDATE attempts SET status = $3, status_code = $4, error = $5, duration_ms = $6, response_body = $7, next_attempt_at = $8
-         WHERE webhook_id = $1 AND attempt = $2
-       )
-       UPDATE deliveries SET state = $9, attempts = $2, round_attempts = round_attempts + 1, next_attempt_at = $8, last_error = $5, leased_until = NULL, updated_at = now()
-       WHERE webhook_id = $1`,
-      [d.webhook_id, n, r.ok ? 'succeeded' : 'failed', r.statusCode, r.error, r.durationMs, r.responseBody, next.nextAttemptAt, next.state],
+      `INSERT INTO deliveries (webhook_id, hook_id, account_id, event_id, event_type, body)
+       SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $6::text[])
+       ON CONFLICT (webhook_id) DO NOTHING`,
+      [ds.map((d) => d.webhook_id), ds.map((d) => d.hook_id), ds.map((d) => d.account_id), ds.map((d) => d.event_id), ds.map((d) => d.event_type), ds.map((d) => d.body)],
     );
+    return ds.map(() => undefined);
+  }
+
+  private async leaseNow(ls: { webhookId: string; leaseMs: number }[]): Promise<(DeliveryRow | 'leased' | undefined)[]> {
+    // The lease length is the same for every caller of one store; the longest asked wins.
+    const leaseMs = Math.max(...ls.map((l) => l.leaseMs));
+    const rows = await this.db.query<(DeliveryRow & { taken: boolean })[]>(
+      `WITH taken AS (
+         UPDATE deliveries SET leased_until = now() + make_interval(secs => $2 / 1000.0)
+         WHERE webhook_id = ANY($1) AND (leased_until IS NULL OR leased_until < now()) RETURNING *
+       )
+       SELECT *, true AS taken FROM taken
+       UNION ALL SELECT *, false AS taken FROM deliveries WHERE webhook_id = ANY($1) AND webhook_id NOT IN (SELECT webhook_id FROM taken)`,
+      [ls.map((l) => l.webhookId), leaseMs],
+    );
+    const byId = new Map(rows.map((r) => [r.webhook_id, r]));
+    return ls.map(({ webhookId }) => {
+      const row = byId.get(webhookId);
+      if (!row) return undefined;
+      if (!row.taken) return 'leased';
+      // The same delivery twice in one batch (a redelivered message): only the first takes it.
+      byId.set(webhookId, { ...row, taken: false });
+      return row;
+    });
+  }
+
+  private async releaseNow(ids: string[]): Promise<void[]> {
+    await this.db.query('UPDATE deliveries SET leased_until = NULL WHERE webhook_id = ANY($1)', [ids]);
+    return ids.map(() => undefined);
+  }
+
+  private async startNow(ss: { d: DeliveryRow; n: number }[]): Promise<void[]> {
+    await this.db.query(
+      `INSERT INTO attempts (webhook_id, hook_id, attempt, status)
+       SELECT webhook_id, hook_id, attempt, 'pending' FROM unnest($1::text[], $2::int[], $3::int[]) AS v(webhook_id, hook_id, attempt)
+       ON CONFLICT (webhook_id, attempt) DO UPDATE SET status = 'pending', attempted_at = now()`,
+      [ss.map((s) => s.d.webhook_id), ss.map((s) => s.d.hook_id), ss.map((s) => s.n)],
+    );
+    return ss.map(() => undefined);
+  }
+
+  private async finishNow(fs: Finish[]): Promise<void[]> {
+    await this.db.query(
+      `WITH v AS (
+         SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::text[], $6::int[], $7::text[], $8::timestamptz[], $9::text[])
+           AS v(webhook_id, attempt, status, status_code, error, duration_ms, response_body, next_attempt_at, state)
+       ), logged AS (
+         UPDATE attempts a SET status = v.status, status_code = v.status_code, error = v.error, duration_ms = v.duration_ms, response_body = v.response_body, next_attempt_at = v.next_attempt_at
+         FROM v WHERE a.webhook_id = v.webhook_id AND a.attempt = v.attempt
+       )
+       UPDATE deliveries d SET state = v.state, attempts = v.attempt, round_attempts = d.round_attempts + 1, next_attempt_at = v.next_attempt_at,
+         last_error = v.error, leased_until = NULL, updated_at = now()
+       FROM v WHERE d.webhook_id = v.webhook_id`,
+      [
+        fs.map((f) => f.d.webhook_id),
+        fs.map((f) => f.n),
+        fs.map((f) => (f.r.ok ? 'succeeded' : 'failed')),
+        fs.map((f) => f.r.statusCode),
+        fs.map((f) => f.r.error),
+        fs.map((f) => Math.round(f.r.durationMs)),
+        fs.map((f) => f.r.responseBody),
+        fs.map((f) => f.next.nextAttemptAt),
+        fs.map((f) => f.next.state),
+      ],
+    );
+    return fs.map(() => undefined);
   }
 
   async cancel(webhookId: string, reason: string): Promise<void> {
