@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-// `yaml` (1.x) is not a direct dependency: it is installed for @nx/js (through
-// cosmiconfig) and hoisted to node_modules/yaml. Only this test uses it.
+// devDependencies used by this test only: `yaml` (1.x) parses the render, and
+// `kubernetes-models` holds the Kubernetes OpenAPI schemas compiled to validators.
 import { parseAllDocuments } from 'yaml';
 import { ENV_CLASSES, loadEnv, requiredEnvVars, ServiceEnv } from '@posthooks/config';
 import type { AppName } from '@posthooks/config';
@@ -12,7 +13,10 @@ import type { AppName } from '@posthooks/config';
  * and that run the services the way they need to run; the Dockerfile runs what
  * `npm run build` produces as a non-root user. Needs kubectl (for `kubectl kustomize`,
  * offline) and a build (`npm test` builds first). No cluster and no Docker engine: the
- * objects are checked here, not applied, and the images are not built.
+ * objects are checked here, not applied, and the images are not built. Every rendered
+ * object is validated offline against the schema of its kind (kubernetes-models: the
+ * Kubernetes OpenAPI definitions compiled to validators), and its fields against the
+ * fields that schema knows.
  */
 
 const ROOT = join(__dirname, '..');
@@ -77,7 +81,7 @@ interface K8sObject {
     jobTemplate?: { spec: { template: { spec: PodSpec } } };
     volumeClaimTemplates?: unknown[];
     scaleTargetRef?: { kind: string; name: string };
-    rules?: { host?: string; http?: { paths: { backend: { service?: { name: string; port: { name?: string; number?: number } } } }[] } }[];
+    rules?: { host?: string; http?: { paths: { path?: string; backend: { service?: { name: string; port: { name?: string; number?: number } } } }[] } }[];
   };
 }
 interface PodTemplate {
@@ -121,9 +125,8 @@ const decode = (secret: K8sObject, key: string): string | undefined => secret.st
 
 /** Keys the Deploy docs put into an operator-created Secret (`kubectl create secret generic <name> --from-literal=KEY=…`). */
 function documentedSecretKeys(name: string): Set<string> {
-  const section = join(ROOT, 'docker', 'DEPLOY-README-SECTION.md');
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const docs = existsSync(section) ? readFileSync(section, 'utf8') : readme.slice(Math.max(0, readme.indexOf('## Deploy')));
+  const docs = readme.slice(Math.max(0, readme.indexOf('## Deploy')));
   const keys = new Set<string>();
   const command = new RegExp(`kubectl[^\\n]*create secret generic ${name}((?:[^\\n]*\\\\\\n)*[^\\n]*)`, 'g');
   for (const match of docs.matchAll(command)) {
@@ -169,6 +172,114 @@ function containerEnv(container: Container, objects: K8sObject[], external: stri
     }
   }
   return env;
+}
+
+/** A kubernetes-models class: `new Deployment(object).validate()` throws on a schema violation. */
+interface KubeModel {
+  validate(): void;
+}
+interface KubeModelClass {
+  new (data: object): KubeModel;
+  readonly apiVersion?: string;
+  readonly kind?: string;
+  readonly prototype: KubeModel;
+}
+const loadModule = createRequire(__filename);
+
+/**
+ * The model of a top-level kind: `kubernetes-models/v1/<Kind>` for the core group,
+ * `kubernetes-models/<group>/<version>/<Kind>` for the others. Throws when there is none
+ * (a custom resource, a misspelt kind or apiVersion): such an object is not validated, so
+ * it fails the test rather than pass unchecked.
+ */
+function modelOf(apiVersion: unknown, kind: unknown): KubeModelClass {
+  const missing = new Error(`no Kubernetes schema for apiVersion ${String(apiVersion)}, kind ${String(kind)} (kubernetes-models has no such top-level kind)`);
+  if (typeof apiVersion !== 'string' || typeof kind !== 'string' || !/^([a-z0-9-]+(\.[a-z0-9-]+)*\/)?v\d+((alpha|beta)\d+)?$/.test(apiVersion) || !/^[A-Z][A-Za-z0-9]*$/.test(kind)) throw missing;
+  let model: KubeModelClass | undefined;
+  try {
+    model = (loadModule(`kubernetes-models/${apiVersion}/${kind}`) as Record<string, KubeModelClass | undefined>)[kind];
+  } catch (err) {
+    if (!['MODULE_NOT_FOUND', 'ERR_PACKAGE_PATH_NOT_EXPORTED'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+  }
+  // Nested types (DeploymentSpec, …) are models too, but have no apiVersion and kind of their own.
+  if (typeof model !== 'function' || model.apiVersion !== apiVersion || model.kind !== kind) throw missing;
+  return model;
+}
+
+/**
+ * Fields the schema does not know, as JSON pointers. The compiled validators do not reject
+ * unknown fields (the API server drops them silently, or rejects them with strict field
+ * validation), so this runs the validator over a Proxy of the object and records what it
+ * reads: for every property in its schema, a validator reads `object.<property>`, and it
+ * enumerates the keys of a map (labels, ConfigMap data, resource quantities) instead. A
+ * key of a non-map object that the validator never read is not in the schema. Objects of
+ * free-form type (x-kubernetes-preserve-unknown-fields, none in this render) would be
+ * reported whole.
+ */
+function unknownFields(model: KubeModelClass, object: object): string[] {
+  interface Node {
+    path: string;
+    proxy: object;
+    read: Set<string>;
+    enumerated: boolean;
+  }
+  const nodes = new Map<object, Node>();
+  const track = (value: unknown, path: string): unknown => {
+    if (value === null || typeof value !== 'object') return value;
+    const seen = nodes.get(value);
+    if (seen) return seen.proxy;
+    const node: Node = { path, proxy: value, read: new Set(), enumerated: false };
+    node.proxy = new Proxy(value, {
+      get(target, key) {
+        const child: unknown = Reflect.get(target, key);
+        if (typeof key !== 'string') return child;
+        node.read.add(key);
+        return track(child, `${path}/${key}`);
+      },
+      has(target, key) {
+        if (typeof key === 'string') node.read.add(key);
+        return Reflect.has(target, key);
+      },
+      ownKeys(target) {
+        node.enumerated = true;
+        return Reflect.ownKeys(target);
+      },
+    });
+    nodes.set(value, node);
+    return node.proxy;
+  };
+  // The model's validate() with the proxy as `this` runs the same compiled validator.
+  model.prototype.validate.call(track(JSON.parse(JSON.stringify(new model(object))), '') as KubeModel);
+  const unknown: string[] = [];
+  for (const [value, node] of nodes) {
+    if (Array.isArray(value) || node.enumerated) continue;
+    for (const key of Object.keys(value)) if (!node.read.has(key)) unknown.push(`${node.path}/${key}`);
+  }
+  return unknown;
+}
+
+/** What is wrong with an object as Kubernetes would read it: schema violations, then unknown fields. */
+function schemaProblems(object: K8sObject): string[] {
+  const at = `${object.kind}/${object.metadata?.name}`;
+  let model: KubeModelClass;
+  try {
+    model = modelOf(object.apiVersion, object.kind);
+  } catch (err) {
+    return [`${at}: ${(err as Error).message}`];
+  }
+  let checked: object = object;
+  if (object.kind === 'Secret' && object.data) {
+    // kustomize folds a long base64 value over several lines; the API server's decoder
+    // (Go's encoding/base64) skips the line breaks, the schema's "byte" format does not.
+    const data = Object.fromEntries(Object.entries(object.data).map(([k, v]) => [k, typeof v === 'string' ? v.replace(/[\r\n]/g, '') : v]));
+    checked = { ...object, data };
+  }
+  try {
+    new model(checked).validate();
+  } catch (err) {
+    return [`${at}: ${(err as Error).message}`];
+  }
+  return unknownFields(model, checked).map((path) => `${at}: unknown field ${path}`);
 }
 
 describe('the Dockerfile', () => {
@@ -250,6 +361,10 @@ describe.each(OVERLAYS)('k8s overlay %s', (overlay) => {
   it('renders objects that each have apiVersion, kind and metadata.name', () => {
     expect(objects.length).toBeGreaterThan(20);
     for (const o of objects) expect({ apiVersion: typeof o.apiVersion, kind: typeof o.kind, name: typeof o.metadata?.name }).toEqual({ apiVersion: 'string', kind: 'string', name: 'string' });
+  });
+
+  it('renders only objects that validate against the Kubernetes schema of their kind, with no unknown field', () => {
+    expect(objects.flatMap(schemaProblems)).toEqual([]);
   });
 
   it('gives every container requests and limits, a non-root user and a pinned image', () => {
@@ -338,6 +453,24 @@ describe.each(OVERLAYS)('k8s overlay %s', (overlay) => {
     expect(named('PodDisruptionBudget', 'nats')).toBeDefined();
   });
 
+  // Migrations and streams: each service migrates its schema and creates every stream
+  // (NATS_STREAM_REPLICAS replicas, checked above) and its consumers at start; the Job
+  // runs that step once ahead of the rollout, each service until it reports ready.
+  it('runs a migration and stream-provisioning Job that starts each service until /health/ready, as a NATS and database client', () => {
+    const job = named('Job', 'posthooks-migrate');
+    const template = (job?.spec as { template?: { metadata?: { labels?: Record<string, string> }; spec: PodSpec & { restartPolicy?: string } } } | undefined)?.template;
+    expect(['OnFailure', 'Never']).toContain(template?.spec.restartPolicy);
+    expect(template?.metadata?.labels).toMatchObject({ 'posthooks.dev/nats-client': 'true', 'posthooks.dev/db-client': 'true' });
+    for (const app of APPS) {
+      const container = template?.spec.containers.find((c) => c.name === app) as (Container & { command?: string[] }) | undefined;
+      const port = container?.env?.find((e) => e.name === 'PORT')?.value;
+      const script = (container?.command ?? []).join(' ');
+      expect({ app, port: /^\d+$/.test(port ?? '') }).toEqual({ app, port: true });
+      expect(script).toContain(`node dist/apps/${app}/src/main.js`);
+      expect(script).toContain(`http://127.0.0.1:${port}/health/ready`);
+    }
+  });
+
   it('autoscales the dispatcher and the gateway, and routes the gateway and the registry through an Ingress', () => {
     const scaled = objects.filter((o) => o.kind === 'HorizontalPodAutoscaler').map((o) => o.spec?.scaleTargetRef);
     expect(scaled).toEqual(expect.arrayContaining([{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'dispatcher' }, { apiVersion: 'apps/v1', kind: 'Deployment', name: 'ingest-gateway' }]));
@@ -354,6 +487,16 @@ describe.each(OVERLAYS)('k8s overlay %s', (overlay) => {
       const ports = (named('Service', backend?.name ?? '')?.spec as { ports?: { name?: string }[] } | undefined)?.ports ?? [];
       expect(ports.map((p) => p.name)).toContain(backend?.port.name);
     }
+    // API paths only: /health/* and /metrics (on the same ports) stay inside the cluster.
+    const routes = objects.filter((o) => o.kind === 'Ingress').flatMap((o) => o.spec?.rules ?? []).flatMap((r) => (r.http?.paths ?? []).map((p) => ({ host: r.host, path: p.path, service: p.backend.service?.name })));
+    for (const route of routes) expect({ ...route, internal: !route.path || route.path === '/' || /^\/(health|metrics)/.test(route.path) }).toEqual({ ...route, internal: false });
+    expect(routes).toEqual(
+      expect.arrayContaining([
+        { host: expect.stringMatching(/^hooks\./), path: '/v1/incoming', service: 'ingest-gateway' },
+        { host: expect.stringMatching(/^api\./), path: '/v1/integrations', service: 'ingest-gateway' },
+        { host: expect.stringMatching(/^api\./), path: '/v1', service: 'hook-registry' },
+      ]),
+    );
   });
 
   it('denies all traffic by default and opens only what the design needs', () => {
@@ -361,5 +504,72 @@ describe.each(OVERLAYS)('k8s overlay %s', (overlay) => {
     expect(policies).toEqual(expect.arrayContaining(['default-deny', 'allow-dns', 'nats', 'nats-clients', 'db-clients', 'public-http', 'webhook-egress', 'smtp-egress']));
     if (overlay === 'dev') expect(named('StatefulSet', 'postgres')).toBeDefined();
     else expect(named('StatefulSet', 'postgres')).toBeUndefined();
+  });
+});
+
+// The check above proves nothing unless it fails on a broken object: these break one
+// rendered object at a time and expect the problem reported.
+describe('the Kubernetes schema check', () => {
+  let objects: K8sObject[];
+  beforeAll(() => {
+    objects = render('dev');
+  });
+  const copyOf = (kind: string, name: string): K8sObject => {
+    const found = objects.find((o) => o.kind === kind && o.metadata?.name === name);
+    expect(found).toBeDefined();
+    return JSON.parse(JSON.stringify(found)) as K8sObject;
+  };
+  const dispatcherContainer = (deployment: K8sObject): Container & Record<string, unknown> => deployment.spec?.template?.spec.containers[0] as Container & Record<string, unknown>;
+
+  it('passes the rendered dispatcher Deployment (the objects below break it)', () => {
+    expect(schemaProblems(copyOf('Deployment', 'dispatcher'))).toEqual([]);
+  });
+
+  it('rejects a containerPort given as a string', () => {
+    const deployment = copyOf('Deployment', 'dispatcher');
+    (dispatcherContainer(deployment).ports as unknown as { containerPort: unknown }[])[0].containerPort = '3004';
+    expect(schemaProblems(deployment)).toEqual([expect.stringMatching(/^Deployment\/dispatcher: .*\/containers\/0\/ports\/0\/containerPort must be integer/)]);
+  });
+
+  it('rejects a missing required field and a value outside its enum', () => {
+    const deployment = copyOf('Deployment', 'dispatcher');
+    delete (deployment.spec as Record<string, unknown>).selector;
+    (deployment.spec as Record<string, unknown>).strategy = { type: 'Rolling' };
+    const [problem] = schemaProblems(deployment);
+    expect(problem).toMatch(/data\/spec must have required property selector/);
+    expect(problem).toMatch(/strategy\/type must be equal to one of the allowed values/);
+  });
+
+  it('reports misspelt fields, at any depth, with their path', () => {
+    const deployment = copyOf('Deployment', 'dispatcher');
+    const container = dispatcherContainer(deployment);
+    container.readinesProbe = container.readinessProbe;
+    delete container.readinessProbe;
+    (container.resources as Record<string, unknown>).limts = { cpu: '2' };
+    (deployment.spec as Record<string, unknown>).replica = 3;
+    expect(schemaProblems(deployment).sort()).toEqual(
+      ['/spec/replica', '/spec/template/spec/containers/0/readinesProbe', '/spec/template/spec/containers/0/resources/limts'].map((path) => `Deployment/dispatcher: unknown field ${path}`),
+    );
+  });
+
+  it('takes any key in a map (labels, ConfigMap data) for what it is', () => {
+    const config = copyOf('ConfigMap', 'posthooks-config');
+    config.data = { ...config.data, ANY_NEW_SETTING: 'x' };
+    config.metadata = { ...config.metadata, labels: { ...config.metadata?.labels, 'example.com/any': 'y' } };
+    expect(schemaProblems(config)).toEqual([]);
+  });
+
+  it('rejects Secret data that is not base64', () => {
+    const secret = objects.find((o) => o.kind === 'Secret');
+    expect(secret).toBeDefined();
+    expect(schemaProblems({ ...secret, data: { DATABASE_URL: 'postgres://not-base64' } })).toEqual([expect.stringMatching(/data\/DATABASE_URL must match format "byte"/)]);
+  });
+
+  it('fails an object whose kind has no schema instead of skipping it', () => {
+    const certificate: K8sObject = { apiVersion: 'cert-manager.io/v1', kind: 'Certificate', metadata: { name: 'posthooks-tls' } };
+    const misspelt: K8sObject = { ...copyOf('Deployment', 'dispatcher'), kind: 'Deploymnet' };
+    const nested: K8sObject = { apiVersion: 'apps/v1', kind: 'DeploymentSpec', metadata: { name: 'x' } };
+    const wrongVersion: K8sObject = { ...copyOf('HorizontalPodAutoscaler', 'dispatcher'), apiVersion: 'autoscaling/v3' };
+    for (const object of [certificate, misspelt, nested, wrongVersion]) expect(schemaProblems(object)).toEqual([expect.stringMatching(/no Kubernetes schema for/)]);
   });
 });
