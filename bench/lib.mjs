@@ -23,11 +23,14 @@ export function freePort() {
 }
 
 /** Starts `dist/apps/<name>/src/main.js` and resolves when /health/ready is 200. */
+/** Node flags a service's image runs it with (docker/Dockerfile; e2e/deploy checks they agree). */
+export const NODE_FLAGS = { "ingest-gateway": ["--max-old-space-size=192"] };
+
 export async function startService(name, env) {
   const port = await freePort();
   // BENCH_CPU_PROF=<dir>: each service writes a V8 CPU profile there when it stops.
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
-  const proc = spawn(process.execPath, [...profile, `dist/apps/${name}/src/main.js`], { cwd: ROOT, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const proc = spawn(process.execPath, [...profile, ...(NODE_FLAGS[name] ?? []), `dist/apps/${name}/src/main.js`], { cwd: ROOT, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) {
     if (proc.exitCode !== null) throw new Error(`${name} exited with ${proc.exitCode}`);

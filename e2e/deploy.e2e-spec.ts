@@ -317,6 +317,16 @@ describe('the Dockerfile', () => {
     expect(['root', '0', '']).not.toContain(user);
   });
 
+  it.each(APPS)('runs %s with the Node flags the benches use (bench/lib.mjs NODE_FLAGS)', (app) => {
+    const cmds = chain(app).filter((l) => /^CMD\s/i.test(l));
+    const cmd = JSON.parse(cmds[cmds.length - 1].replace(/^CMD\s+/i, '')) as string[];
+    const flags = cmd.slice(1, -1).filter((f) => f !== '--enable-source-maps');
+    // An ES module Jest cannot import here: the constant is written as JSON to be read.
+    const literal = /export const NODE_FLAGS = (\{.*\});/.exec(readFileSync(join(ROOT, 'bench', 'lib.mjs'), 'utf8'))?.[1];
+    const NODE_FLAGS = JSON.parse(literal ?? 'null') as Record<string, string[]>;
+    expect(flags).toEqual(NODE_FLAGS[app] ?? []);
+  });
+
   it('installs production dependencies only in the runtime image, from a pinned base image', () => {
     expect(chain('runtime').join('\n')).toMatch(/COPY --from=deps \/app\/node_modules/);
     expect(stages.find((s) => s.name === 'deps')?.lines.join('\n')).toMatch(/npm ci --omit=dev/);

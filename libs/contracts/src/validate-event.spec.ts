@@ -31,4 +31,31 @@ describe('parseEvent', () => {
     const r = validateEvent(Subjects.TableLoaded, { client_id: 2, integration_name: 'a', table_name: 'b', extra: true });
     expect(r.ok && 'extra' in r.event).toBe(false);
   });
+
+  describe('ingest.records', () => {
+    const base = { integration_id: 1, client_id: 2, destination_id: 3, integration_name: 'shop', request_id: 'r', part: 0, received_at: '2026-11-24T00:00:00Z' };
+
+    it('passes the records through as they are, not copied', () => {
+      const records = [{ id: 1, nested: { deep: [1, 2] } }];
+      const r = validateEvent(Subjects.IngestRecords, { ...base, records });
+      expect(r.ok && r.event.records).toBe(records);
+      expect(r.ok && r.event.integration_id).toBe(1);
+    });
+
+    it.each([
+      [undefined, 'records must be an array'],
+      [[], 'records should not be empty'],
+      [[{ a: 1 }, 7], 'records[1] must be an object'],
+      [[null], 'records[0] must be an object'],
+      [[[1]], 'records[0] must be an object'],
+    ])('refuses records %j', (records, reason) => {
+      const r = validateEvent(Subjects.IngestRecords, { ...base, records });
+      expect(!r.ok && r.reason).toContain(reason);
+    });
+
+    it('still checks the other fields, and reports every problem', () => {
+      const r = validateEvent(Subjects.IngestRecords, { ...base, client_id: 'x', records: 5 });
+      expect(!r.ok && r.reason).toMatch(/client_id.*; records must be an array/);
+    });
+  });
 });

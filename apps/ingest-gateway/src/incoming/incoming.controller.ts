@@ -48,7 +48,7 @@ export class IncomingController {
       if (!read.ok) return fail(413, `body is larger than ${this.env.MAX_BODY_BYTES} bytes`);
       const parsed = parseRecords(read.body);
       if (!parsed.ok) return fail(400, parsed.error);
-      const accepted = await this.ingest.accept(integration, parsed.records);
+      const accepted = await this.ingest.accept(integration, parsed.records, read.body.length);
       res.status(202).json({ accepted });
     } finally {
       this.budget.give(cost);
