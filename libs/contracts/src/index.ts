@@ -4,6 +4,7 @@ export * from './subjects';
 export * from './event-classes';
 export * from './validate-event';
 export * from './http-errors';
+export * from './timestamp';
 export * from './events/load.event';
 export * from './events/hook-undeliverable.event';
 export * from './events/ingest-records.event';

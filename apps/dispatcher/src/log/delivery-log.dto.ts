@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsIsoTimestamp } from '@posthooks/contracts';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 
 export class ListAttemptsQuery {
   @IsOptional() @IsIn(['succeeded', 'failed', 'pending'], { message: 'status must be succeeded, failed or pending' })
@@ -8,12 +9,13 @@ export class ListAttemptsQuery {
   @IsOptional() @Type(() => Number) @IsInt({ message: 'limit must be an integer from 1 to 100' }) @Min(1, { message: 'limit must be an integer from 1 to 100' }) @Max(100, { message: 'limit must be an integer from 1 to 100' })
   limit?: number;
 
-  /** The next_cursor of the previous page. */
-  @IsOptional() @IsString() @Matches(/^[1-9][0-9]{0,18}$/, { message: 'cursor is not one this API gave' })
+  /** The next_cursor of the previous page. At most 18 digits: 19 can pass Postgres' bigint (the query answered 500). */
+  @IsOptional() @IsString() @Matches(/^[1-9][0-9]{0,17}$/, { message: 'cursor is not one this API gave' })
   cursor?: string;
 }
 
 export class RecoverDto {
-  @IsISO8601({ strict: true }, { message: 'since must be an ISO 8601 time' })
+  // Not IsISO8601 alone: `2021-W01` passed it and became an Invalid Date in the query (500).
+  @IsIsoTimestamp({ message: 'since must be an ISO 8601 time' })
   since: string;
 }

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { PLANS } from '@posthooks/contracts';
+import { IsIsoTimestamp, PLANS } from '@posthooks/contracts';
 import type { Plan } from '@posthooks/contracts';
-import { IsBoolean, IsDateString, IsEmail, IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsBoolean, IsEmail, IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 
 /** Also the example in /docs, so the two say the same. */
 export const PLAN_MESSAGE = `plan must be one of ${PLANS.join(', ')}`;
@@ -21,7 +21,8 @@ export class CreateAccountDto {
 
   /** Operators may set the trial's end (default: TRIAL_DAYS after creation). */
   @ApiPropertyOptional({ format: 'date-time', description: "The free trial's end; default TRIAL_DAYS (14) after creation." })
-  @IsOptional() @IsDateString()
+  // Not IsDateString: it lets through `2021-W01` and year 0, which the insert answered with a 500.
+  @IsOptional() @IsIsoTimestamp({ message: 'trial_ends_at must be an ISO 8601 time' })
   trial_ends_at?: string;
 }
 

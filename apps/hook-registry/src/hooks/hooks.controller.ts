@@ -3,9 +3,11 @@ import { ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiCaller, NotFound, Ok, StitchBodies, StitchErrors } from '../api-docs';
 import type { AccountCaller } from '../auth/guards';
 import { Allow, CurrentAccount } from '../auth/guards';
-import { routeId } from '@posthooks/runtime';
+import { notFound, routeId } from '@posthooks/runtime';
 import { parseCreateHookBody, parseEnableBody } from './hook-bodies';
 import { HooksService } from './hooks.service';
+
+const MAX_PG_INT = 2_147_483_647;
 
 /** The Stitch Connect hooks API, path for path and body for body (SPEC §3). */
 @ApiTags('hooks (Stitch Connect API)')
@@ -24,7 +26,10 @@ export class StitchHooksController {
   @StitchErrors.create()
   @NotFound("destination_id is not one of the account's destinations.")
   create(@CurrentAccount() caller: AccountCaller, @Body() body: unknown) {
-    return this.hooks.create(caller, parseCreateHookBody(body));
+    const parsed = parseCreateHookBody(body);
+    // An integer past Postgres' integer names no destination (SPEC: not the account's → 404); the lookup itself answered 500.
+    if (parsed.destination_id < 1 || parsed.destination_id > MAX_PG_INT) throw notFound();
+    return this.hooks.create(caller, parsed);
   }
 
   @Get()
