@@ -18,9 +18,10 @@ export const MAX_JSON_DEPTH = 32;
  * - a string with a lone surrogate: not Unicode, it would be stored as U+FFFD, silently
  *   not what was sent;
  * - a `__proto__`, `constructor` or `prototype` key: Nest strips them before validation,
- *   so they were accepted as if absent instead of refused like any other extra field.
+ *   so they were accepted as if absent instead of refused like any other extra field
+ *   (`anyKey` allows them: third-party records, where they are plain field names).
  */
-export function refuseJsonBody(body: unknown, opts: { checkStrings: boolean } = { checkStrings: true }): string | undefined {
+export function refuseJsonBody(body: unknown, opts: { checkStrings: boolean; anyKey?: boolean } = { checkStrings: true }): string | undefined {
   const stack: { value: unknown; depth: number }[] = [{ value: body, depth: 0 }];
   while (stack.length > 0) {
     const { value, depth } = stack.pop()!;
@@ -32,7 +33,7 @@ export function refuseJsonBody(body: unknown, opts: { checkStrings: boolean } = 
     if (typeof value !== 'object' || value === null) continue;
     if (depth >= MAX_JSON_DEPTH) return `request body is nested deeper than ${MAX_JSON_DEPTH} levels`;
     for (const [key, child] of Object.entries(value)) {
-      if (FORBIDDEN_KEYS.has(key)) return `request body has a forbidden key ${JSON.stringify(key)}`;
+      if (!opts.anyKey && FORBIDDEN_KEYS.has(key)) return `request body has a forbidden key ${JSON.stringify(key)}`;
       const bad = opts.checkStrings ? badString(key) : undefined;
       if (bad) return bad;
       stack.push({ value: child, depth: depth + 1 });

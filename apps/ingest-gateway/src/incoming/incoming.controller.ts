@@ -3,7 +3,7 @@ import { IngestGatewayEnv } from '@posthooks/config';
 import { simpleError } from '@posthooks/contracts';
 import type { Request, Response } from 'express';
 import { ByteBudget } from './byte-budget';
-import { IngestService } from './ingest.service';
+import { IngestService, RecordTooLarge } from './ingest.service';
 import { isJsonContentType, parseRecords } from './parse-records';
 import { readBody } from './read-body';
 
@@ -48,7 +48,11 @@ export class IncomingController {
       if (!read.ok) return fail(413, `body is larger than ${this.env.MAX_BODY_BYTES} bytes`);
       const parsed = parseRecords(read.body);
       if (!parsed.ok) return fail(400, parsed.error);
-      const accepted = await this.ingest.accept(integration, parsed.records, read.body.length);
+      const accepted = await this.ingest.accept(integration, parsed.records, read.body.length).catch((err: unknown) => {
+        if (err instanceof RecordTooLarge) return err;
+        throw err;
+      });
+      if (accepted instanceof RecordTooLarge) return fail(413, accepted.message);
       res.status(202).json({ accepted });
     } finally {
       this.budget.give(cost);

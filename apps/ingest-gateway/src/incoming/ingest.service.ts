@@ -80,17 +80,25 @@ export class IngestService {
   }
 }
 
+/** A record that cannot travel in one INGEST message (NATS refuses payloads over 1 MB). */
+export class RecordTooLarge extends Error {
+  constructor(readonly index: number) {
+    super(`record ${index} is larger than ${PART_BYTES / 1024} KiB, the most one record may be`);
+  }
+}
+
 function splitBySize(records: Record<string, unknown>[], maxBytes: number): Record<string, unknown>[][] {
   const parts: Record<string, unknown>[][] = [[]];
   let size = 0;
-  for (const r of records) {
+  records.forEach((r, i) => {
     const bytes = Buffer.byteLength(JSON.stringify(r));
+    if (bytes > maxBytes) throw new RecordTooLarge(i);
     if (size + bytes > maxBytes && parts[parts.length - 1].length > 0) {
       parts.push([]);
       size = 0;
     }
     parts[parts.length - 1].push(r);
     size += bytes;
-  }
+  });
   return parts;
 }

@@ -24,6 +24,17 @@ describe('parseRecords', () => {
     const r = parseRecords(Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]));
     expect(r).toEqual({ ok: false, error: 'body is not valid UTF-8' });
   });
+
+  it('refuses what Postgres cannot store or a loader cannot walk: NUL, lone surrogates, deep nesting', () => {
+    expect(parseRecords(Buffer.from('{"a":"x\\u0000y"}'))).toEqual({ ok: false, error: expect.stringContaining('NUL character') });
+    expect(parseRecords(Buffer.from('[{"a\\u0000":1}]'))).toEqual({ ok: false, error: expect.stringContaining('NUL character') });
+    expect(parseRecords(Buffer.from('{"a":"\\ud800"}'))).toEqual({ ok: false, error: expect.stringContaining('lone surrogate') });
+    expect(parseRecords(Buffer.from(`{"a":${'['.repeat(5000)}${']'.repeat(5000)}}`))).toEqual({ ok: false, error: expect.stringContaining('nested deeper') });
+  });
+
+  it('takes field names that are special in JavaScript as plain field names', () => {
+    expect(parseRecords(Buffer.from('{"constructor":"Ferrari","prototype":1}'))).toEqual({ ok: true, records: [{ constructor: 'Ferrari', prototype: 1 }] });
+  });
 });
 
 describe('isJsonContentType', () => {

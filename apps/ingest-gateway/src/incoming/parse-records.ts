@@ -1,3 +1,5 @@
+import { refuseJsonBody } from '@posthooks/runtime';
+
 export type ParsedRecords = { ok: true; records: Record<string, unknown>[] } | { ok: false; error: string };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -16,6 +18,10 @@ export function parseRecords(body: Buffer): ParsedRecords {
   } catch (err) {
     return { ok: false, error: `body is not valid JSON: ${(err as Error).message}` };
   }
+  // What Postgres cannot store (NUL, lone surrogates) or a loader cannot walk (deep
+  // nesting overflowed JSON.stringify's stack with a 500) is refused here, not after a 202.
+  const refused = refuseJsonBody(value, { checkStrings: true, anyKey: true });
+  if (refused) return { ok: false, error: refused };
   const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
   if (isObject(value)) return { ok: true, records: [value] };
   if (Array.isArray(value)) {
