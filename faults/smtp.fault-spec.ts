@@ -1,10 +1,9 @@
-import { dispatcherIdle } from '@posthooks/testing';
+import { dispatcherIdle, SmtpSink } from '@posthooks/testing';
 import { always, tally } from './support/counting-receiver';
 import { publishLoads, undeliverables } from './support/events';
 import { metric } from './support/fault-stack';
 import { report } from './support/report';
 import { Scenario, since, waitOrExplain } from './support/scenario';
-import { SmtpSink } from './support/smtp-sink';
 
 /**
  * SPEC §6: "an SMTP outage delays emails, it does not lose them", exactly one email per

@@ -1,7 +1,6 @@
-import { testEnv } from '@posthooks/testing';
+import { ReceivedEmail, SmtpSink, testEnv } from '@posthooks/testing';
 import { connect, NatsConnection } from 'nats';
 import { Notifier } from './notifier-harness';
-import { ReceivedEmail, SmtpSink } from './smtp-sink';
 
 /** A flood (one dead endpoint, many events) sends a digest after the first few emails. */
 describe('digest', () => {

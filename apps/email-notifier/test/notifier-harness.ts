@@ -4,11 +4,10 @@ import { AccountChangedEvent, HookUndeliverableEvent, Subjects } from '@posthook
 import { EventPublisher, NatsNaming } from '@posthooks/messaging';
 import { RegistryView } from '@posthooks/registry-view';
 import { createServiceApp } from '@posthooks/runtime';
-import { testEnv, waitFor } from '@posthooks/testing';
+import { SmtpSink, testEnv, waitFor } from '@posthooks/testing';
 import { connect, JetStreamManager, NatsConnection } from 'nats';
 import { DataSource } from 'typeorm';
 import { emailNotifier } from '../src/service';
-import { SmtpSink } from './smtp-sink';
 
 let nextId = 1;
 

@@ -1,6 +1,5 @@
-import { waitFor } from '@posthooks/testing';
+import { SmtpSink, waitFor } from '@posthooks/testing';
 import { EmailRowJson, Notifier } from './notifier-harness';
-import { SmtpSink } from './smtp-sink';
 
 /** SPEC §6: an SMTP outage delays emails, it does not lose them; a 5xx for the address is final. */
 describe('SMTP failures', () => {

@@ -1,7 +1,6 @@
-import { streamMessages, testEnv, waitFor } from '@posthooks/testing';
+import { SmtpSink, streamMessages, testEnv, waitFor } from '@posthooks/testing';
 import { connect, NatsConnection } from 'nats';
 import { Notifier } from './notifier-harness';
-import { SmtpSink } from './smtp-sink';
 
 /** SPEC §6: one email per hook.undeliverable, over real SMTP, exactly once. */
 describe('undeliverable email', () => {

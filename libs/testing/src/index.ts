@@ -5,3 +5,4 @@ export * from './nats-server';
 export * from './https-receiver';
 export * from './registry-events';
 export * from './jetstream';
+export * from './smtp-sink';

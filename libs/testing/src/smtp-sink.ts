@@ -1,4 +1,5 @@
-import { freePort, waitFor } from '@posthooks/testing';
+import { freePort } from './nats-server';
+import { waitFor } from './wait-for';
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 
@@ -19,9 +20,10 @@ export interface SmtpReply {
 }
 
 /**
- * A real SMTP server (`smtp-server`) for the notifier's tests: it parses what it accepts
- * with `mailparser`, and answers what a test tells it to, at the connection, RCPT TO or
- * DATA. `close()` takes it down; `listen()` brings it back on the same port.
+ * A real SMTP server (`smtp-server`) for tests: it parses what it accepts with
+ * `mailparser`, and answers what a test tells it to, at the connection, RCPT TO or DATA.
+ * `close()` takes it down; `listen()` brings it back on the same port, the way an
+ * operator's relay goes away and returns.
  */
 export class SmtpSink {
   readonly received: ReceivedEmail[] = [];
@@ -38,9 +40,14 @@ export class SmtpSink {
   private constructor(readonly port: number) {}
 
   static async start(): Promise<SmtpSink> {
-    const sink = new SmtpSink(await freePort());
+    const sink = await SmtpSink.reserve();
     await sink.listen();
     return sink;
+  }
+
+  /** A sink on a free port, down until `listen()`. */
+  static async reserve(): Promise<SmtpSink> {
+    return new SmtpSink(await freePort());
   }
 
   get url(): string {
