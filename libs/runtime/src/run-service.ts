@@ -1,3 +1,4 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, loadEnv, ServiceEnv } from '@posthooks/config';
@@ -32,7 +33,11 @@ export interface ServiceDefinition<E extends ServiceEnv> {
  */
 export async function createServiceApp<E extends ServiceEnv>(def: ServiceDefinition<E>, env: E): Promise<INestApplication> {
   const logger = new JsonLogger(def.name, env.LOG_LEVEL);
-  const app = await NestFactory.create(def.module(env), { logger, abortOnError: false, bodyParser: false });
+  const app = await NestFactory.create<NestExpressApplication>(def.module(env), { logger, abortOnError: false, bodyParser: false });
+  // API answers are not cached by clients: no ETag (Express hashes every body it sends
+  // for one), and no X-Powered-By.
+  app.set('etag', false);
+  app.disable('x-powered-by');
   app.use(...jsonBody(def.jsonLimit ?? '1mb', def.malformedJsonBody, def.rawBodyPaths));
   app.useGlobalFilters(new ContractExceptionFilter());
   app.useGlobalPipes(contractValidationPipe());
