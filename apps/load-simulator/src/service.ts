@@ -1,7 +1,7 @@
 import { LoadSimulatorEnv } from '@posthooks/config';
 import { ServiceDefinition } from '@posthooks/runtime';
 import { AppModule } from './app.module';
-import { MESSAGES_IN_FLIGHT } from './loading/batcher';
+import { BYTES_IN_FLIGHT, MESSAGES_IN_FLIGHT } from './loading/batcher';
 
 export const loadSimulator: ServiceDefinition<LoadSimulatorEnv> = {
   name: 'load-simulator',
@@ -11,6 +11,7 @@ export const loadSimulator: ServiceDefinition<LoadSimulatorEnv> = {
     title: 'posthooks load-simulator',
     description: 'Simulated and scheduled loads (account API key, or ADMIN_TOKEN). Errors: 401 {"error":"Unauthorized"}, 404 {"error":"NotFound"}, 400 {"error":"..."}.',
   },
-  // Each message waits in its batch until the flush, so many are in flight at once.
-  consumers: () => [{ stream: 'INGEST', durable: 'load-simulator', concurrency: MESSAGES_IN_FLIGHT, ackWaitMs: 60_000, maxDeliver: 200 }],
+  // Each message waits in its batch until the flush, so many are in flight at once; their
+  // bytes are bounded too (bench: 500 messages of 512 KiB held 926 MB while flushes queued).
+  consumers: () => [{ stream: 'INGEST', durable: 'load-simulator', concurrency: MESSAGES_IN_FLIGHT, maxBytesInFlight: BYTES_IN_FLIGHT, fetchBatch: 16, ackWaitMs: 60_000, maxDeliver: 200 }],
 };

@@ -24,6 +24,15 @@ export interface ConsumerOptions {
   maxDeliver?: number;
   /** First retry delay after an unexpected handler error, doubled per delivery, capped at 1 min (default 1 s). */
   retryDelayMs?: number;
+  /**
+   * Bytes of messages whose handlers are still running, above which no more are fetched
+   * (default: no limit). For handlers that hold their messages (a batch waiting to be
+   * loaded): `concurrency` counts messages, this bounds the memory they take. One fetch
+   * may overshoot it by `fetchBatch` messages.
+   */
+  maxBytesInFlight?: number;
+  /** Most messages asked for in one fetch (default: as many as there are free slots). */
+  fetchBatch?: number;
 }
 
 export interface JetStreamTransportOptions {
@@ -34,7 +43,7 @@ export interface JetStreamTransportOptions {
   drainTimeoutMs?: number;
 }
 
-type ResolvedConsumer = Required<Omit<ConsumerOptions, 'filterSubject'>> & Pick<ConsumerOptions, 'filterSubject'>;
+type ResolvedConsumer = Required<Omit<ConsumerOptions, 'filterSubject' | 'maxBytesInFlight' | 'fetchBatch'>> & Pick<ConsumerOptions, 'filterSubject' | 'maxBytesInFlight' | 'fetchBatch'>;
 
 /**
  * A NestJS transport over JetStream durable pull consumers: `@EventPattern('table.loaded')`
@@ -103,15 +112,18 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
 
   private async pullLoop(c: ResolvedConsumer): Promise<void> {
     const slots = new Semaphore(c.concurrency);
+    let bytesInFlight = 0;
+    let bytesFreed: (() => void) | undefined;
     let consumer: Consumer | undefined;
     while (this.running) {
       try {
         consumer ??= await this.js.consumers.get(this.options.naming.stream(Streams[c.stream].name), c.durable);
         await slots.whenAvailable();
+        while (c.maxBytesInFlight !== undefined && bytesInFlight >= c.maxBytesInFlight && this.running) await new Promise<void>((r) => (bytesFreed = r));
         if (!this.running) break;
         // Ask only for as many messages as there are free slots: what we hold unprocessed
         // would otherwise sit out its ack wait if this process stopped.
-        const batch = await consumer.fetch({ max_messages: slots.available, expires: 5000 });
+        const batch = await consumer.fetch({ max_messages: Math.min(slots.available, c.fetchBatch ?? Infinity), expires: 5000 });
         this.batches.add(batch);
         try {
           for await (const msg of batch) {
@@ -120,8 +132,13 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
               continue;
             }
             await slots.acquire();
+            const size = msg.data.length;
+            bytesInFlight += size;
             const work = this.handle(c, msg).finally(() => {
               slots.release();
+              bytesInFlight -= size;
+              bytesFreed?.();
+              bytesFreed = undefined;
               this.inFlight.delete(work);
             });
             this.inFlight.add(work);

@@ -172,6 +172,24 @@ describe('JetStreamTransport on the real nats-server', () => {
     expect(peak).toBe(3);
   });
 
+  it('fetches no more while the messages its handlers hold pass maxBytesInFlight', async () => {
+    let running = 0;
+    let peak = 0;
+    recorder.behaviour = async () => {
+      peak = Math.max(peak, ++running);
+      await new Promise((r) => setTimeout(r, 30));
+      running--;
+    };
+    // Each message is about 1 KB; 2.5 KB in flight admits a third message, never a fourth.
+    const note = 'x'.repeat(900);
+    await start('a', { concurrency: 10, maxBytesInFlight: 2500, fetchBatch: 1 });
+    for (let i = 0; i < 12; i++) await publisher.publish(Subjects.TableLoaded, loadEvent(`t${i}`, { error_message: note }), { msgId: `b${i}` });
+
+    await waitFor('12 events handled', () => recorder.handled.length === 12);
+    await consumerIdle();
+    expect(peak).toBe(3);
+  });
+
   it('lets running handlers finish and ack when it is closed', async () => {
     let finished = 0;
     recorder.behaviour = async () => {

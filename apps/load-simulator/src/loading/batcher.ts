@@ -9,6 +9,11 @@ import { IncomingRecord, TableLoader } from './table-loader';
 /** INGEST messages held at once (each waits, unacked, for its batch to be loaded). */
 export const MESSAGES_IN_FLIGHT = 500;
 /**
+ * And at most this many bytes of them: a batch flushes at FLUSH_RECORDS, so with large
+ * messages this is reached only while flushes queue up behind a slow load.
+ */
+export const BYTES_IN_FLIGHT = 8 * 1024 * 1024;
+/**
  * A batch is flushed after LOAD_INTERVAL_MS, or sooner when it holds this many records,
  * or this many messages (so that waiting messages never take all the consumer's slots).
  */
