@@ -14,6 +14,8 @@ export class RegistryView {
   readonly keysByHash = new Map<string, ApiKeyChangedEvent>();
   readonly destinations = new Map<number, DestinationChangedEvent>();
   readonly hooks = new Map<number, HookChangedEvent>();
+  /** Each account's hook ids: a load event looks up its account's few hooks, not all of them. */
+  private readonly hookIdsByAccount = new Map<number, Set<number>>();
 
   apply(subject: string, event: RegistryEvent): void {
     switch (subject) {
@@ -31,8 +33,15 @@ export class RegistryView {
       }
       case Subjects.HookChanged: {
         const h = event as HookChangedEvent;
-        if (h.deleted) this.hooks.delete(h.hook_id);
-        else this.hooks.set(h.hook_id, h);
+        const before = this.hooks.get(h.hook_id);
+        if (before) this.hookIdsByAccount.get(before.account_id)?.delete(h.hook_id);
+        if (h.deleted) {
+          this.hooks.delete(h.hook_id);
+        } else {
+          this.hooks.set(h.hook_id, h);
+          if (!this.hookIdsByAccount.has(h.account_id)) this.hookIdsByAccount.set(h.account_id, new Set());
+          this.hookIdsByAccount.get(h.account_id)!.add(h.hook_id);
+        }
         break;
       }
     }
@@ -52,7 +61,9 @@ export class RegistryView {
   /** The hooks a load event fires: enabled, of an entitled account, of the destination if named. */
   hooksToNotify(accountId: number, destinationId?: number, now = new Date()): HookChangedEvent[] {
     if (!this.entitled(accountId, now)) return [];
-    return [...this.hooks.values()].filter((h) => h.account_id === accountId && h.disabled_at === null && (destinationId === undefined || h.destination_id === destinationId));
+    return [...(this.hookIdsByAccount.get(accountId) ?? [])]
+      .map((id) => this.hooks.get(id)!)
+      .filter((h) => h.disabled_at === null && (destinationId === undefined || h.destination_id === destinationId));
   }
 
   /** Secrets that sign now: the newest, and an older one until its grace period ends. */

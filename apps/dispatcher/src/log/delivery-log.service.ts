@@ -36,10 +36,17 @@ export class DeliveryLogService {
     await this.assertOwnHook(accountId, hookId);
     const limit = q.limit ?? 50;
     const rows = await this.db.query<AttemptRow[]>(
+      // The page is cut before the join, so Postgres walks attempts_hook for just that many
+      // rows whatever its statistics say (joined first, an unanalyzed table made it join
+      // every attempt of the hook: 33 -> 400 ms over bench:soak's 10 minutes).
       `SELECT a.id, d.event_id, d.event_type, a.webhook_id, a.attempt, a.status, a.status_code, a.error, a.duration_ms, a.response_body, a.attempted_at, a.next_attempt_at
-       FROM attempts a JOIN deliveries d USING (webhook_id)
-       WHERE a.hook_id = $1 AND d.account_id = $2 AND ($3::text IS NULL OR a.status = $3) AND ($4::bigint IS NULL OR a.id < $4)
-       ORDER BY a.id DESC LIMIT $5`,
+       FROM (
+         SELECT * FROM attempts
+         WHERE hook_id = $1 AND ($3::text IS NULL OR status = $3) AND ($4::bigint IS NULL OR id < $4)
+         ORDER BY id DESC LIMIT $5
+       ) a JOIN deliveries d USING (webhook_id)
+       WHERE d.account_id = $2
+       ORDER BY a.id DESC`,
       [hookId, accountId, q.status ?? null, q.cursor ?? null, limit + 1],
     );
     const page = rows.slice(0, limit);
