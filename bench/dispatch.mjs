@@ -10,82 +10,15 @@
 //   BENCH_TRUST=openssl makes the dispatcher trust the receiver's CA through OpenSSL's
 //   store (--use-openssl-ca, SSL_CERT_FILE) instead of NODE_EXTRA_CA_CERTS, as in
 //   production where that variable is unset (the sender then passes no `ca` to its agent).
-import { createHmac, randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
-import https from 'node:https';
-import { createRequire } from 'node:module';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { connect } from 'nats';
+import { build, machine, metricSum, scrapeMetrics, startService, table } from './lib.mjs';
+import { account as createAccount, ADMIN_TOKEN, baseline as runBaseline, benchEnv, benchTls, eventId, fmt, loadPublisher, now, publishBurst, publishPaced, resetBench, sleep, startReceiver, summarize as summarizeSink, waitAll, waitForRegistryViews } from './stack.mjs';
 
-/** Milliseconds on the process-wide monotonic clock: the same in the worker thread. */
-const now = () => Number(process.hrtime.bigint()) / 1e6;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Standard Webhooks signature, as the dispatcher computes it (libs/webhooks/src/signature.ts). */
-function sign(id, timestamp, body, secret) {
-  return `v1,${createHmac('sha256', Buffer.from(secret.slice('whsec_'.length), 'base64')).update(`${id}.${timestamp}.${body}`, 'utf8').digest('base64')}`;
-}
-
-/**
- * The bare client: `total` POSTs of `bodies[i]` with the three webhook headers, signed
- * per request like the dispatcher does, `concurrency` in flight over one keep-alive agent
- * of `maxSockets` sockets. Returns the absolute send time of each request.
- */
-async function bareClient({ url, ca, bodies, secret, concurrency, maxSockets }) {
-  const agent = new https.Agent({ keepAlive: true, maxSockets, ca });
-  const sentAt = new Float64Array(bodies.length);
-  let next = 0;
-  let failed = 0;
-  const post = (i) =>
-    new Promise((resolve) => {
-      const body = bodies[i];
-      const id = `msg_${randomBytes(16).toString('hex')}`;
-      const timestamp = Math.floor(Date.now() / 1000);
-      sentAt[i] = now();
-      const req = https.request(url, {
-        method: 'POST',
-        agent,
-        headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
-          'user-agent': 'posthooks/0.1.0',
-          'webhook-id': id,
-          'webhook-timestamp': String(timestamp),
-          'webhook-signature': sign(id, timestamp, body, secret),
-        },
-      });
-      req.on('response', (res) => {
-        if (res.statusCode !== 200) failed++;
-        res.resume().on('end', resolve);
-      });
-      req.on('error', () => (failed++, resolve()));
-      req.end(body);
-    });
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < bodies.length) await post(next++);
-    }),
-  );
-  agent.destroy();
-  return { sentAt, failed };
-}
-
-if (!isMainThread) {
-  // The baseline client on its own thread (its own core), as the dispatcher has its own process.
-  const result = await bareClient(workerData);
-  parentPort.postMessage(result, [result.sentAt.buffer]);
-} else {
-  await main();
-}
+await main();
 
 async function main() {
-  const { connect } = await import('nats');
-  const { default: pg } = await import('pg');
-  const { build, machine, metricSum, percentile, request, scrapeMetrics, startService, table } = await import('./lib.mjs');
-  const require = createRequire(import.meta.url);
-  const { createThrowawayCa } = require('../libs/testing/src/tls/throwaway-ca.js');
-
   const loadAverage = os.loadavg()[0];
   const EVENTS = Number(process.argv[2] ?? 10_000);
   const A_EVENTS = 200; // repetitions of 1 event x 10 hooks
@@ -97,78 +30,17 @@ async function main() {
   const WARMUP_EVENTS = 300;
   const CONCURRENCY = Number(process.env.DELIVERY_CONCURRENCY ?? 64);
   const PER_HOST = Number(process.env.DELIVERY_CONCURRENCY_PER_HOST ?? 8);
-  const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdefgh';
-  const server = process.env.BENCH_DATABASE_SERVER ?? 'postgres://postgres@127.0.0.1:5432';
-  const DB_NAME = 'posthooks_bench_dispatch';
-  const DATABASE_URL = `${server}/${DB_NAME}`;
-  const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
-  const NAMESPACE = 'bench_dispatch';
-  const STREAM_PREFIX = `${NAMESPACE.toUpperCase()}_`;
-  const SUBJECT = `${NAMESPACE}.table.loaded`;
+  const E = benchEnv('dispatch');
+  const { DATABASE_URL, NATS_URL, streamPrefix: STREAM_PREFIX } = E;
+  const SUBJECT = E.subject('table.loaded');
   const OPENSSL_TRUST = process.env.BENCH_TRUST === 'openssl';
-
-  async function reset() {
-    const admin = new pg.Client({ connectionString: `${server}/postgres` });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
-    await admin.end();
-    const nc = await connect({ servers: NATS_URL });
-    const jsm = await nc.jetstreamManager();
-    for await (const s of jsm.streams.list()) if (s.config.name.startsWith(STREAM_PREFIX)) await jsm.streams.delete(s.config.name);
-    await nc.close();
-  }
+  const reset = () => resetBench(E);
 
   // TLS: a throwaway CA, the only extra one the dispatcher needs (it talks to this receiver only).
-  const tls = createThrowawayCa(join(os.tmpdir(), 'posthooks-bench-dispatch-tls'));
-
+  const tls = benchTls('posthooks-bench-dispatch-tls');
   // Receiver: one sink per first path segment (/a/3 -> sink "a"), answering 200 at once.
-  const sinks = new Map();
-  const secrets = new Map(); // path -> whsec of the hook posting there
-  function sink(name, expected) {
-    const s = { name, expected, first: [], ids: new Set(), duplicates: 0, unsigned: 0, badSignature: 0, stray: 0, perEvent: new Map(), waiters: new Map(), sampleBody: undefined };
-    sinks.set(name, s);
-    return s;
-  }
-  function record(s, at, req, body) {
-    const h = req.headers;
-    const id = h['webhook-id'];
-    if (!id || !h['webhook-timestamp'] || !h['webhook-signature']) s.unsigned++;
-    const secret = secrets.get(req.url);
-    if (secret && id && !String(h['webhook-signature']).split(' ').includes(sign(id, Number(h['webhook-timestamp']), body, secret))) s.badSignature++;
-    if (s.ids.has(id)) return void s.duplicates++;
-    s.ids.add(id);
-    let eventId;
-    try {
-      eventId = JSON.parse(body).event_id;
-    } catch {
-      return void s.stray++;
-    }
-    s.sampleBody ??= body;
-    s.first.push({ at, eventId });
-    const n = (s.perEvent.get(eventId) ?? 0) + 1;
-    s.perEvent.set(eventId, n);
-    const w = s.waiters.get(eventId);
-    if (w && n >= w.need) {
-      s.waiters.delete(eventId);
-      w.resolve(true);
-    }
-  }
-  const receiver = https.createServer({ cert: readFileSync(tls.trusted.cert), key: readFileSync(tls.trusted.key), keepAlive: true }, (req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      const at = now();
-      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '2' }).end('ok');
-      const s = sinks.get(req.url.split('/')[1]);
-      if (s) record(s, at, req, Buffer.concat(chunks).toString('utf8'));
-    });
-  });
-  // Idle sockets stay open between scenarios (Node's default 5 s would make each
-  // scenario start with fresh TLS handshakes and the keep-alive close race).
-  receiver.keepAliveTimeout = 120_000;
-  await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
-  const receiverPort = receiver.address().port;
-  const hookUrl = (path) => `https://localhost:${receiverPort}${path}`;
+  const receiver = await startReceiver(tls);
+  const { sinks, sink } = receiver;
 
   build();
   await reset();
@@ -179,13 +51,12 @@ async function main() {
     await nc?.close().catch(() => undefined);
     await dispatcher?.stop();
     await registry?.stop();
-    receiver.closeAllConnections();
     receiver.close();
     await reset();
   };
   process.once('SIGINT', () => cleanup().finally(() => process.exit(130)));
   try {
-    const common = { NODE_ENV: 'test', DATABASE_URL, NATS_URL, NATS_NAMESPACE: NAMESPACE, LOG_LEVEL: 'warn', ALLOW_PRIVATE_TARGETS: 'true' };
+    const common = { NODE_ENV: 'test', DATABASE_URL, NATS_URL, NATS_NAMESPACE: E.namespace, LOG_LEVEL: 'warn', ALLOW_PRIVATE_TARGETS: 'true' };
     registry = await startService('hook-registry', { ...common, ADMIN_TOKEN });
     dispatcher = await startService('dispatcher', {
       ...common,
@@ -200,61 +71,20 @@ async function main() {
     const jsm = await nc.jetstreamManager();
 
     // Accounts and hooks through the registry's API, as a customer would make them.
-    const api = async (path, token, body, status) => {
-      const res = await request(`${registry.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
-      if (res.status !== status) throw new Error(`POST ${path}: ${res.status} ${res.body}`);
-      return JSON.parse(res.body);
-    };
-    async function account(name, hooks) {
-      const acct = await api('/v1/accounts', ADMIN_TOKEN, { name: `bench ${name}`, plan: 'advanced', notification_email: 'bench@example.test' }, 201);
-      const dest = await api('/v1/destinations', acct.api_key, { name: 'w', type: 'postgres' }, 201);
-      for (let n = 1; n <= hooks; n++) {
-        const path = `/${name}/${n}`;
-        const hook = await api('/notifications/public/v1/api/hooks', acct.api_key, { type: 'post_load', destination_id: dest.id, config: { url: hookUrl(path) } }, 200);
-        secrets.set(path, hook.secret);
-      }
-      return acct.id;
-    }
+    const account = async (name, hooks) => (await createAccount(registry.url, receiver, name, hooks)).id;
     const accounts = { w: await account('w', 1), a: await account('a', A_HOOKS), b: await account('b', 1), c: await account('c', 1) };
 
     // The dispatcher learns hooks from REGISTRY: wait until its view has applied them all.
-    const waitUntil = async (what, test, timeoutMs = 30_000) => {
-      const deadline = Date.now() + timeoutMs;
-      while (!(await test())) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await sleep(100);
-      }
-    };
-    await waitUntil('the registry outbox to drain', async () => {
-      const m = await scrapeMetrics(registry.url);
-      return m.some((s) => s.name === 'posthooks_registry_outbox_pending') && metricSum(m, 'posthooks_registry_outbox_pending') === 0;
-    });
-    const lastSeq = (await jsm.streams.info(`${STREAM_PREFIX}REGISTRY`)).state.last_seq;
-    await waitUntil(`the dispatcher's view to reach REGISTRY #${lastSeq}`, async () => metricSum(await scrapeMetrics(dispatcher.url), 'posthooks_registry_view_sequence') >= lastSeq);
+    await waitForRegistryViews(registry, { dispatcher }, jsm, STREAM_PREFIX);
 
-    const published = new Map(); // event id -> absolute publish time
-    const publish = (eventId, clientId) => {
-      published.set(eventId, now());
-      return js.publish(SUBJECT, JSON.stringify({ client_id: clientId, integration_name: 'bench', table_name: 't', event_id: eventId }), { msgID: eventId });
-    };
-    const eventId = (prefix, i) => `${prefix}-${String(i).padStart(6, '0')}`;
-    const waitAll = async (s, timeoutMs) => {
-      const deadline = Date.now() + timeoutMs;
-      while (s.ids.size < s.expected && Date.now() < deadline) await sleep(20);
-      return s.ids.size >= s.expected;
-    };
+    const { published, publish } = loadPublisher(js, SUBJECT);
     const settle = async () => {
       // Let the tail of a scenario (the last transactions, retries) finish before the next.
       await sleep(1000);
     };
 
     /** Rate and percentiles of a sink, latency = receipt - publish of the event. */
-    function summarize(s, { started, complete }) {
-      const lat = Float64Array.from(s.first, (r) => r.at - published.get(r.eventId)).sort();
-      const last = s.first.reduce((m, r) => Math.max(m, r.at), started);
-      const seconds = (last - started) / 1000;
-      return { deliveries: s.ids.size, expected: s.expected, seconds, rate: s.ids.size / seconds, p50: percentile(lat, 50), p99: percentile(lat, 99), max: lat[lat.length - 1], missing: s.expected - s.ids.size, duplicates: s.duplicates, unsigned: s.unsigned + s.badSignature + s.stray, complete };
-    }
+    const summarize = (s, opts) => summarizeSink(s, published, opts);
     const samples = {};
     /** The dispatcher's metrics and the machine's CPU ticks, now. */
     const snapshot = async () => {
@@ -306,16 +136,7 @@ async function main() {
       const s = sink('b', EVENTS);
       const before = await snapshot();
       const started = now();
-      let next = 0;
-      await Promise.all(
-        Array.from({ length: PUBLISH_IN_FLIGHT }, async () => {
-          while (next < EVENTS) {
-            const i = next++;
-            await publish(eventId('b', i), accounts.b);
-          }
-        }),
-      );
-      const publishSeconds = (now() - started) / 1000;
+      const publishSeconds = await publishBurst(publish, { prefix: 'b', events: EVENTS, clientId: accounts.b, inFlight: PUBLISH_IN_FLIGHT });
       const complete = await waitAll(s, 90_000);
       results.b = { ...summarize(s, { started, complete }), publishSeconds };
       samples.b = [before, await snapshotAfter()];
@@ -328,14 +149,7 @@ async function main() {
       const s = sink('c', total);
       const before = await snapshot();
       const started = now();
-      const acks = [];
-      for (let i = 0; i < total; i++) {
-        const due = started + (i * 1000) / C_RATE;
-        const wait = due - now();
-        if (wait > 1) await sleep(wait);
-        acks.push(publish(eventId('c', i), accounts.c));
-      }
-      await Promise.all(acks);
+      await publishPaced(publish, { prefix: 'c', rate: C_RATE, seconds: C_SECONDS, clientId: accounts.c });
       const complete = await waitAll(s, 30_000);
       results.c = summarize(s, { started, complete });
       samples.c = [before, await snapshotAfter()];
@@ -343,31 +157,14 @@ async function main() {
     }
 
     // Baseline: the same bodies (a B body with a same-length event id), same headers, same receiver.
-    const sample = sinks.get('b').sampleBody ?? sinks.get('w').sampleBody;
-    const sampleEvent = JSON.parse(sample).event_id;
-    async function baseline(name, inWorker) {
-      const s = sink(name, EVENTS);
-      const path = `/${name}/1`;
-      secrets.set(path, secrets.get('/b/1'));
-      const bodies = Array.from({ length: EVENTS }, (_, i) => sample.replace(`"event_id":"${sampleEvent}"`, `"event_id":"${eventId(name, i)}"`));
-      const job = { url: hookUrl(path), ca: readFileSync(tls.ca, 'utf8'), bodies, secret: secrets.get(path), concurrency: PER_HOST, maxSockets: PER_HOST };
-      const { sentAt, failed } = inWorker
-        ? await new Promise((resolve, reject) => {
-            const w = new Worker(new URL(import.meta.url), { workerData: job });
-            w.once('message', resolve);
-            w.once('error', reject);
-          })
-        : await bareClient(job);
-      sentAt.forEach((t, i) => published.set(eventId(name, i), t));
-      const complete = await waitAll(s, 10_000);
-      return { ...summarize(s, { started: sentAt[0], complete }), failed };
-    }
+    const sampleBody = sinks.get('b').sampleBody ?? sinks.get('w').sampleBody;
+    const baseline = (name, inWorker) => runBaseline(receiver, published, { name, total: EVENTS, sampleBody, secretOf: '/b/1', perHost: PER_HOST, inWorker, eventId });
     results.x = await baseline('x', true);
     results.y = await baseline('y', false);
 
     // Report. Duplicates are counted until now: a redelivery would come late.
     for (const k of ['a', 'b', 'c', 'x', 'y']) results[k].duplicates = sinks.get(k).duplicates;
-    const f = (n, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '—');
+    const f = fmt;
     // The limit: the better of the two bare-client runs (they differ by noise more than by design).
     const limit = Math.max(results.x.rate, results.y.rate);
     const row = (label, r, ratio = true) => [label, `${r.deliveries}${r.complete ? '' : ` of ${r.expected} (INCOMPLETE)`}`, f(r.seconds, 2), f(r.rate, 0), f(r.p50, 2), f(r.p99, 2), ratio ? `${f((100 * r.rate) / limit, 1)}%` : '— (paced)', r.missing, r.duplicates];

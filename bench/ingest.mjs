@@ -3,31 +3,16 @@
 // gateway's memory under 50 concurrent 4 MiB posts, and rows/s loaded into Postgres.
 // Runs registry, gateway and load-simulator as processes on their own database and
 // NATS namespace. Usage: node bench/ingest.mjs
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { connect } from 'nats';
-import pg from 'pg';
-import { build, load, machine, request, ROOT, startService, table } from './lib.mjs';
+import { build, machine, request, ROOT, startService, table } from './lib.mjs';
+import { ADMIN_TOKEN, benchEnv, fourMiBPosts, integration as createIntegration, kibPosts, loadRows, resetBench } from './stack.mjs';
 
-const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdefgh';
-const server = process.env.BENCH_DATABASE_SERVER ?? 'postgres://postgres@127.0.0.1:5432';
-const DATABASE_URL = `${server}/posthooks_bench_ingest`;
-const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
-const NAMESPACE = 'bench_ingest';
+const E = benchEnv('ingest');
+const { DATABASE_URL, NATS_URL, namespace: NAMESPACE } = E;
 const GOALS = { rps: 5000, rssMb: 300, rowsPerSecond: 50_000 };
-
-async function reset() {
-  const admin = new pg.Client({ connectionString: `${server}/postgres` });
-  await admin.connect();
-  await admin.query('DROP DATABASE IF EXISTS posthooks_bench_ingest WITH (FORCE)');
-  await admin.end();
-  const nc = await connect({ servers: NATS_URL });
-  const jsm = await nc.jetstreamManager();
-  for await (const s of jsm.streams.list()) if (s.config.name.startsWith(`${NAMESPACE.toUpperCase()}_`)) await jsm.streams.delete(s.config.name);
-  await nc.close();
-}
-
+const reset = () => resetBench(E);
 const json = async (res) => JSON.parse(res.body);
-const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 
 build();
 await reset();
@@ -39,66 +24,26 @@ const simulator = await startService('load-simulator', { ...env, LOAD_INTERVAL_M
 const acc = await json(await request(`${registry.url}/v1/accounts`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify({ name: 'bench', plan: 'advanced', notification_email: 'b@example.test' }) }));
 const key = { authorization: `Bearer ${acc.api_key}` };
 const dest = await json(await request(`${registry.url}/v1/destinations`, { method: 'POST', headers: key, body: JSON.stringify({ name: 'w', type: 'postgres' }) }));
-const integration = async (name, primaryKey) => {
-  for (;;) {
-    const res = await request(`${gateway.url}/v1/integrations`, { method: 'POST', headers: key, body: JSON.stringify({ name, destination_id: dest.id, ...(primaryKey ? { primary_key: primaryKey } : {}) }) });
-    if (res.status === 201) return JSON.parse(res.body);
-    await new Promise((r) => setTimeout(r, 100)); // the gateway has not seen the destination yet
-  }
-};
-const pathOf = (i) => `${gateway.url}${new URL(i.webhook_url).pathname}`;
+const integration = (name, primaryKey) => createIntegration(gateway.url, acc.api_key, dest.id, name, primaryKey);
 
 console.error('services up; measuring 1 KiB posts');
 // 1. 1 KiB posts, as fast as they are acknowledged.
 const small = await integration('small', 'id');
-const kib = (i) => JSON.stringify({ id: i, note: 'x'.repeat(1024 - 40 - String(i).length) });
-await load({ total: 2000, concurrency: 64, expectStatus: 202, makeRequest: (i) => request(pathOf(small), { method: 'POST', body: kib(i) }) });
-const posts = await load({ total: 20_000, concurrency: 64, expectStatus: 202, makeRequest: (i) => request(pathOf(small), { method: 'POST', body: kib(2000 + i) }) });
+await kibPosts(small, 2000);
+const posts = await kibPosts(small, 20_000, 2000);
 
 console.error(`1 KiB posts: ${posts.rps.toFixed(0)}/s; now 4 MiB posts`);
 // 2. Gateway memory under 50 concurrent 4 MiB posts (three waves).
 const big = await integration('big');
-const record = JSON.stringify({ payload: 'y'.repeat(1000) });
-const fourMiB = `[${Array(Math.floor((4 * 1024 * 1024 - 2) / (record.length + 1))).fill(record).join(',')}]`;
-let peak = rssMb(gateway.proc.pid);
-const idleRss = peak;
-const sampler = setInterval(() => (peak = Math.max(peak, rssMb(gateway.proc.pid))), 20);
-let bigDone = 0;
-const bigPosts = await load({ total: 50, concurrency: 50, expectStatus: 202, makeRequest: () => request(pathOf(big), { method: 'POST', body: fourMiB }).then((r) => (process.env.BENCH_DEBUG && console.error('big', ++bigDone, r.status), r)) });
-clearInterval(sampler);
-// Let the loader take in those 200 MB before rows are timed.
-{
-  const nc = await connect({ servers: NATS_URL });
-  const jsm = await nc.jetstreamManager();
-  for (;;) {
-    const info = await jsm.consumers.info(`${NAMESPACE.toUpperCase()}_INGEST`, 'load-simulator');
-    if (info.num_pending + info.num_ack_pending === 0) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  await nc.close();
-}
+const nc = await connect({ servers: NATS_URL });
+const { peak, idle: idleRss, ...bigPosts } = await fourMiBPosts(big, gateway.proc.pid, await nc.jetstreamManager(), E.streamPrefix);
+await nc.close();
 
 console.error(`4 MiB posts done, peak RSS ${peak.toFixed(0)} MB; now rows`);
 // 3. Rows/s into Postgres: 500,000 records in posts of 10,000, timed until all are in the table.
 const rowsIntegration = await integration('rows', 'id');
-const db = new pg.Client({ connectionString: DATABASE_URL });
-await db.connect();
 const ROWS = 500_000;
-const started = Date.now();
-await load({
-  total: ROWS / 10_000,
-  concurrency: 4,
-  expectStatus: 202,
-  makeRequest: (n) => request(pathOf(rowsIntegration), { method: 'POST', body: JSON.stringify(Array.from({ length: 10_000 }, (_, i) => ({ id: n * 10_000 + i, amount: i * 1.5, sku: `sku-${i}`, at: new Date().toISOString() }))) }),
-});
-const postedIn = (Date.now() - started) / 1000;
-for (;;) {
-  const { rows } = await db.query(`SELECT count(*)::int AS n FROM "${rowsIntegration.schema}".data`).catch(() => ({ rows: [{ n: 0 }] }));
-  if (rows[0].n >= ROWS) break;
-  await new Promise((r) => setTimeout(r, 100));
-}
-const rowsSeconds = (Date.now() - started) / 1000;
-await db.end();
+const { postedIn, seconds: rowsSeconds } = await loadRows(rowsIntegration, DATABASE_URL, ROWS);
 
 const verdict = (ok) => (ok ? 'PASS' : 'MISS');
 const report = [

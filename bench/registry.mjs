@@ -4,30 +4,17 @@
 // namespace; seeds with SQL (the API would take minutes), then measures over HTTP.
 // Usage: node bench/registry.mjs [accounts=10000]
 import { writeFileSync } from 'node:fs';
-import { connect } from 'nats';
 import pg from 'pg';
 import { build, load, machine, request, ROOT, startService, table } from './lib.mjs';
+import { ADMIN_TOKEN, benchEnv, resetBench } from './stack.mjs';
 
 const ACCOUNTS = Number(process.argv[2] ?? 10_000);
 const HOOKS_PER_ACCOUNT = 10;
 const CREATE_ACCOUNTS = 1_000; // fresh accounts that receive the measured creates
 const CONCURRENCY = 32;
-const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdefgh';
-const server = process.env.BENCH_DATABASE_SERVER ?? 'postgres://postgres@127.0.0.1:5432';
-const DATABASE_URL = `${server}/posthooks_bench_registry`;
-const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
-const NAMESPACE = 'bench_registry';
-
-async function reset() {
-  const admin = new pg.Client({ connectionString: `${server}/postgres` });
-  await admin.connect();
-  await admin.query('DROP DATABASE IF EXISTS posthooks_bench_registry WITH (FORCE)');
-  await admin.end();
-  const nc = await connect({ servers: NATS_URL });
-  const jsm = await nc.jetstreamManager();
-  for await (const s of jsm.streams.list()) if (s.config.name.startsWith(`${NAMESPACE.toUpperCase()}_`)) await jsm.streams.delete(s.config.name);
-  await nc.close();
-}
+const E = benchEnv('registry');
+const { DATABASE_URL, NATS_URL, namespace: NAMESPACE } = E;
+const reset = () => resetBench(E);
 
 /** Accounts 1..n with key `phk_bench_<id>`, one destination each, and `hooks` hooks each. */
 async function seed(db, from, to, hooks) {
