@@ -3,17 +3,67 @@ import { connect } from 'nats';
 import { SERVICE_NAMES, ServiceName, ServiceProcess } from './service-process';
 
 /**
+ * What a test does through the services' public HTTP APIs, as a user would, for any set
+ * of running services (this file's Stack, and the fault suite's smaller FaultStack).
+ */
+export abstract class StackApi {
+  abstract readonly env: Record<string, string>;
+  abstract get(name: ServiceName): ServiceProcess;
+  /** How long registryApplied waits for each step (default: waitFor's). */
+  protected readonly registryWaitMs?: number;
+
+  async call<T = unknown>(service: ServiceName, method: string, path: string, token?: string, json?: unknown): Promise<{ status: number; body: T }> {
+    const res = await fetch(this.get(service).url + path, {
+      method,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(json !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: json !== undefined ? JSON.stringify(json) : undefined,
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+  }
+
+  /**
+   * Waits until these services have applied every change the registry has committed:
+   * its outbox is empty and their views have reached the REGISTRY stream's last message.
+   */
+  async registryApplied(...services: ServiceName[]): Promise<void> {
+    const opts = this.registryWaitMs === undefined ? {} : { timeoutMs: this.registryWaitMs };
+    await waitFor('the registry outbox to drain', async () => (await metric(this.get('hook-registry'), /^posthooks_registry_outbox_pending/)) === 0, opts);
+    const nc = await connect({ servers: this.env.NATS_URL });
+    const last = (await (await nc.jetstreamManager()).streams.info(`${this.env.NATS_NAMESPACE.toUpperCase()}_REGISTRY`)).state.last_seq;
+    await nc.close();
+    for (const s of services) await waitFor(`${s} to apply the registry's changes`, async () => (await metric(this.get(s), /^posthooks_registry_view_sequence/)) >= last, opts);
+  }
+
+  /** An account with a destination, through the registry's API. */
+  async account(plan = 'advanced', email = 'data@acme.test'): Promise<{ id: number; key: string; destinationId: number }> {
+    const acc = await this.call<{ id: number; api_key: string }>('hook-registry', 'POST', '/v1/accounts', TEST_ADMIN_TOKEN, { name: 'acme', plan, notification_email: email });
+    if (acc.status !== 201) throw new Error(`account: ${acc.status} ${JSON.stringify(acc.body)}`);
+    const dest = await this.call<{ id: number }>('hook-registry', 'POST', '/v1/destinations', acc.body.api_key, { name: 'warehouse', type: 'postgres' });
+    return { id: acc.body.id, key: acc.body.api_key, destinationId: dest.body.id };
+  }
+
+  async hook(key: string, destinationId: number, url: string): Promise<{ id: number; secret: string }> {
+    const res = await this.call<{ id: number; secret: string }>('hook-registry', 'POST', '/notifications/public/v1/api/hooks', key, { type: 'post_load', destination_id: destinationId, config: { url } });
+    if (res.status !== 200) throw new Error(`hook: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  }
+}
+
+/**
  * All five services as separate processes on one test namespace and database, the way
  * `npm start` runs them, plus helpers that use their public HTTP APIs as a user would.
  */
-export class Stack {
+export class Stack extends StackApi {
   private readonly extra: ServiceProcess[] = [];
 
   private constructor(
     readonly env: Record<string, string>,
     readonly services: Map<ServiceName, ServiceProcess>,
     private readonly overrides: Partial<Record<ServiceName, Record<string, string>>>,
-  ) {}
+  ) {
+    super();
+  }
 
   static async start(name: string, overrides: Partial<Record<ServiceName, Record<string, string>>> = {}, common: Record<string, string> = {}): Promise<Stack> {
     // SMTP to a closed port: e2e emails must not land in a developer's `npm start` inbox.
@@ -47,41 +97,6 @@ export class Stack {
     const s = await (await ServiceProcess.spawn(name, { ...this.env, ...this.overrides[name] })).ready();
     this.extra.push(s);
     return s;
-  }
-
-  async call<T = unknown>(service: ServiceName, method: string, path: string, token?: string, json?: unknown): Promise<{ status: number; body: T }> {
-    const res = await fetch(this.get(service).url + path, {
-      method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(json !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: json !== undefined ? JSON.stringify(json) : undefined,
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
-  }
-
-  /**
-   * Waits until these services have applied every change the registry has committed:
-   * its outbox is empty and their views have reached the REGISTRY stream's last message.
-   */
-  async registryApplied(...services: ServiceName[]): Promise<void> {
-    await waitFor('the registry outbox to drain', async () => (await metric(this.get('hook-registry'), /^posthooks_registry_outbox_pending/)) === 0);
-    const nc = await connect({ servers: this.env.NATS_URL });
-    const last = (await (await nc.jetstreamManager()).streams.info(`${this.env.NATS_NAMESPACE.toUpperCase()}_REGISTRY`)).state.last_seq;
-    await nc.close();
-    for (const s of services) await waitFor(`${s} to apply the registry's changes`, async () => (await metric(this.get(s), /^posthooks_registry_view_sequence/)) >= last);
-  }
-
-  /** An account with a destination, through the registry's API. */
-  async account(plan = 'advanced'): Promise<{ id: number; key: string; destinationId: number }> {
-    const acc = await this.call<{ id: number; api_key: string }>('hook-registry', 'POST', '/v1/accounts', TEST_ADMIN_TOKEN, { name: 'acme', plan, notification_email: 'data@acme.test' });
-    const dest = await this.call<{ id: number }>('hook-registry', 'POST', '/v1/destinations', acc.body.api_key, { name: 'warehouse', type: 'postgres' });
-    return { id: acc.body.id, key: acc.body.api_key, destinationId: dest.body.id };
-  }
-
-  async hook(key: string, destinationId: number, url: string): Promise<{ id: number; secret: string }> {
-    const res = await this.call<{ id: number; secret: string }>('hook-registry', 'POST', '/notifications/public/v1/api/hooks', key, { type: 'post_load', destination_id: destinationId, config: { url } });
-    if (res.status !== 200) throw new Error(`hook: ${res.status} ${JSON.stringify(res.body)}`);
-    return res.body;
   }
 }
 

@@ -1,6 +1,5 @@
-import { PrivateNatsServer, TEST_ADMIN_TOKEN, testEnv, waitFor } from '@posthooks/testing';
-import { connect } from 'nats';
-import { metric } from '../../e2e/support/stack';
+import { PrivateNatsServer, testEnv } from '@posthooks/testing';
+import { metric, StackApi } from '../../e2e/support/stack';
 import { ServiceName, ServiceProcess } from '../../e2e/support/service-process';
 
 export { metric };
@@ -20,14 +19,17 @@ export interface FaultStackOptions {
  * 2-core machine, idle services cost start time and CPU. Its own namespace and database
  * (`testEnv(name)`), so the run's global teardown drops the database.
  */
-export class FaultStack {
+export class FaultStack extends StackApi {
   readonly services = new Map<ServiceName, ServiceProcess>();
   private readonly extra: ServiceProcess[] = [];
+  protected override readonly registryWaitMs = 20_000;
 
   private constructor(
     readonly env: Record<string, string>,
     private readonly overrides: Partial<Record<ServiceName, Record<string, string>>>,
-  ) {}
+  ) {
+    super();
+  }
 
   static async start(name: string, nats: PrivateNatsServer, options: FaultStackOptions = {}): Promise<FaultStack> {
     const env: Record<string, string> = {
@@ -93,38 +95,6 @@ export class FaultStack {
 
   async stop(): Promise<void> {
     await Promise.all(this.all().map((s) => s.stop()));
-  }
-
-  async call<T = unknown>(service: ServiceName, method: string, path: string, token?: string, json?: unknown): Promise<{ status: number; body: T }> {
-    const res = await fetch(this.get(service).url + path, {
-      method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(json !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: json !== undefined ? JSON.stringify(json) : undefined,
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
-  }
-
-  /** As Stack.registryApplied: the registry's outbox is empty and these services' views have caught up. */
-  async registryApplied(...services: ServiceName[]): Promise<void> {
-    await waitFor('the registry outbox to drain', async () => (await metric(this.get('hook-registry'), /^posthooks_registry_outbox_pending/)) === 0, { timeoutMs: 20_000 });
-    const nc = await connect({ servers: this.env.NATS_URL });
-    const last = (await (await nc.jetstreamManager()).streams.info(`${this.env.NATS_NAMESPACE.toUpperCase()}_REGISTRY`)).state.last_seq;
-    await nc.close();
-    for (const s of services) await waitFor(`${s} to apply the registry's changes`, async () => (await metric(this.get(s), /^posthooks_registry_view_sequence/)) >= last, { timeoutMs: 20_000 });
-  }
-
-  async account(plan = 'advanced', email = 'data@acme.test'): Promise<{ id: number; key: string; destinationId: number }> {
-    const acc = await this.call<{ id: number; api_key: string }>('hook-registry', 'POST', '/v1/accounts', TEST_ADMIN_TOKEN, { name: 'acme', plan, notification_email: email });
-    if (acc.status !== 201) throw new Error(`account: ${acc.status} ${JSON.stringify(acc.body)}`);
-    const dest = await this.call<{ id: number }>('hook-registry', 'POST', '/v1/destinations', acc.body.api_key, { name: 'warehouse', type: 'postgres' });
-    return { id: acc.body.id, key: acc.body.api_key, destinationId: dest.body.id };
-  }
-
-  async hook(key: string, destinationId: number, url: string): Promise<{ id: number; secret: string }> {
-    const res = await this.call<{ id: number; secret: string }>('hook-registry', 'POST', '/notifications/public/v1/api/hooks', key, { type: 'post_load', destination_id: destinationId, config: { url } });
-    if (res.status !== 200) throw new Error(`hook: ${res.status} ${JSON.stringify(res.body)}`);
-    return res.body;
   }
 
   /** Whether every process is still running and ready; a line per process for failure messages. */
