@@ -4,6 +4,8 @@ import { RegistryViewModule } from '@posthooks/registry-view';
 import { coreModules } from '@posthooks/runtime';
 import { Init1764000200000 } from './database/migrations/1764000200000-init';
 import { IncomingController } from './incoming/incoming.controller';
+import { IncomingFastPath } from './incoming/incoming.fast-path';
+import { IncomingHandler } from './incoming/incoming.handler';
 import { IngestService } from './incoming/ingest.service';
 import { IntegrationsController } from './integrations/integrations.controller';
 import { IntegrationsService } from './integrations/integrations.service';
@@ -15,7 +17,7 @@ export class AppModule {
       module: AppModule,
       imports: [...coreModules(env, { service: 'ingest-gateway', schema: 'ingest_gateway', migrations: [Init1764000200000] }), RegistryViewModule.forRoot()],
       controllers: [IntegrationsController, IncomingController],
-      providers: [{ provide: IngestGatewayEnv, useValue: env }, IntegrationsService, IngestService],
+      providers: [{ provide: IngestGatewayEnv, useValue: env }, IntegrationsService, IngestService, IncomingHandler, IncomingFastPath],
     };
   }
 }

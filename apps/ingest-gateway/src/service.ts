@@ -10,6 +10,8 @@ export const ingestGateway: ServiceDefinition<IngestGatewayEnv> = {
     title: 'posthooks ingest-gateway',
     description: 'Incoming-webhook integrations (account API key) and the secret webhook URLs third parties POST JSON to. Errors are {"error":"..."}: 405 (Allow: POST), 404, 415, 413, 400; 401 {"error":"Unauthorized"} on the integrations API.',
   },
-  // Incoming webhooks stream their bodies with their own limit (MAX_BODY_BYTES).
-  rawBodyPaths: /^\/v1\/incoming\//,
+  // Incoming webhooks stream their bodies with their own limit (MAX_BODY_BYTES). Any
+  // case: Express matches routes case-insensitively, and a body parsed here first would
+  // leave the handler waiting for a body that never comes.
+  rawBodyPaths: /^\/v1\/incoming\//i,
 };

@@ -56,6 +56,45 @@ describe('incoming webhooks', () => {
     expect(parts.flatMap((p) => p.records)).toHaveLength(10_000);
   });
 
+  it('takes an empty array as nothing to store: 202 {"accepted":0}', async () => {
+    const res = await post(urlOf(integration.webhook_url), '[]');
+    expect([res.status, JSON.parse(res.body!)]).toEqual([202, { accepted: 0 }]);
+  });
+
+  it('stores each of many small posts sent at once, however they share INGEST messages', async () => {
+    const before = (await g.ingested()).length;
+    const ids = Array.from({ length: 40 }, (_, i) => 20_000 + i);
+    const answers = await Promise.all(ids.map((id) => post(urlOf(integration.webhook_url), JSON.stringify({ id }))));
+    expect(answers.map((a) => a.status)).toEqual(ids.map(() => 202));
+    const stored = (await g.ingested()).slice(before);
+    expect(stored.flatMap((m) => m.records.map((r) => r.id)).sort()).toEqual(ids);
+    for (const m of stored) expect(m).toMatchObject({ integration_id: integration.id, primary_key: 'id', part: 0 });
+    expect(new Set(stored.map((m) => m.request_id)).size).toBe(stored.length);
+  });
+
+  it('answers the URL however Express would route it: any case, a trailing slash, the absolute form', async () => {
+    const path = new URL(integration.webhook_url).pathname;
+    const { hostname, port } = new URL(g.url);
+    const send = (target: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = httpRequest({ hostname, port, path: target, method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => (res.resume(), resolve(res.statusCode!)));
+        req.on('error', reject);
+        req.end('{"id":30000}');
+      });
+    expect(await send(path.replace('/v1/incoming/', '/V1/Incoming/'))).toBe(202);
+    expect(await send(`${path}/`)).toBe(202);
+    expect(await send(`${g.url}${path}?x=1`)).toBe(202); // left to Express and the Nest route
+    expect(await send(`${path}/more`)).toBe(404);
+  });
+
+  it('times every post in the HTTP metrics under the route\'s pattern, never its token', async () => {
+    await post(urlOf(integration.webhook_url), '{"id":8}', 'text/plain');
+    const metrics = await (await fetch(`${g.url}/metrics`)).text();
+    expect(metrics).toMatch(/posthooks_http_request_duration_seconds_count\{[^}]*method="POST",route="\/v1\/incoming\/:token",status="202"\} [1-9]/);
+    expect(metrics).toMatch(/posthooks_http_request_duration_seconds_count\{[^}]*method="POST",route="\/v1\/incoming\/:token",status="415"\} [1-9]/);
+    expect(metrics).not.toContain(new URL(integration.webhook_url).pathname.split('/').pop());
+  });
+
   it('answers 405 with Allow: POST to other methods', async () => {
     for (const method of ['GET', 'PUT', 'DELETE', 'PATCH']) {
       const res = await post(urlOf(integration.webhook_url), '{}', 'application/json', method);

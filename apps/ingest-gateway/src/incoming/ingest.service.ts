@@ -7,9 +7,15 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { StatementBatcher } from '@posthooks/persistence';
 import { IntegrationRow } from '../integrations/integrations.service';
+import { RecordBatcher } from './record-batcher';
 
 /** Record JSON per INGEST message: well under NATS's 1 MB payload limit. */
 const PART_BYTES = 512 * 1024;
+/**
+ * Re-serialized JSON can outgrow its source (`1e20` is 21 bytes as JSON.stringify writes
+ * it): only posted JSON of an eighth of a part surely fits in one part.
+ */
+const SMALL_POST_BYTES = PART_BYTES / 8;
 
 type TokenRow = IntegrationRow & { token_hash: string };
 
@@ -29,6 +35,13 @@ export class IngestService {
     return hashes.map((h) => rows.find((r) => safeEqual(r.token_hash, h)));
   });
 
+  /**
+   * Small posts to one integration that arrive together share an INGEST message (its
+   * `request_id` then names the message, not one HTTP request): one publish, one
+   * JetStream ack and one message for the load-simulator instead of one each.
+   */
+  private readonly smallPosts = new RecordBatcher<number, IntegrationRow>(SMALL_POST_BYTES, (integration, records) => this.publish(integration, [records]));
+
   constructor(
     private readonly db: DataSource,
     private readonly view: RegistryView,
@@ -47,16 +60,22 @@ export class IngestService {
   }
 
   /**
-   * Stores the records durably in JetStream; resolves once every part is acknowledged.
-   * `bodyBytes` is the size of the JSON they came in: a small body is not measured
-   * record by record.
+   * Stores the records durably in JetStream; resolves once every message holding them is
+   * acknowledged. `bodyBytes` is the size of the JSON they came in: a small body is not
+   * measured record by record, and travels with the other small posts of the moment.
    */
   async accept(integration: IntegrationRow, records: Record<string, unknown>[], bodyBytes: number): Promise<number> {
+    // `[]`: nothing to store (and an INGEST message holds at least one record).
+    if (records.length === 0) return 0;
+    if (bodyBytes <= SMALL_POST_BYTES) await this.smallPosts.add(integration.id, integration, records, bodyBytes);
+    else await this.publish(integration, splitBySize(records, PART_BYTES));
+    return records.length;
+  }
+
+  /** One INGEST message per part, under one request id; resolves once all are acknowledged. */
+  private async publish(integration: IntegrationRow, parts: Record<string, unknown>[][]): Promise<void> {
     const requestId = randomUUID();
     const receivedAt = new Date().toISOString();
-    // Re-serialized JSON can outgrow its source (`1e20` is 21 bytes as JSON.stringify
-    // writes it): only a body an eighth of a part is surely one part.
-    const parts = bodyBytes <= PART_BYTES / 8 ? [records] : splitBySize(records, PART_BYTES);
     await Promise.all(
       parts.map((part, i) =>
         this.publisher.publish(
@@ -76,7 +95,6 @@ export class IngestService {
         ),
       ),
     );
-    return records.length;
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { IncomingMessage } from 'node:http';
 
 export type BodyRead = { ok: true; body: Buffer } | { ok: false; tooLarge: true };
 
@@ -7,7 +7,7 @@ export type BodyRead = { ok: true; body: Buffer } | { ok: false; tooLarge: true 
  * limit is refused before reading anything; a body that grows past it is refused as
  * soon as it does, so a huge body is never held in memory whole.
  */
-export function readBody(req: Request, limit: number): Promise<BodyRead> {
+export function readBody(req: IncomingMessage, limit: number): Promise<BodyRead> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (declared > limit) return Promise.resolve({ ok: false, tooLarge: true });
   return new Promise((resolve, reject) => {

@@ -20,7 +20,10 @@ export class IngestRecordsEvent {
   @IsOptional() @IsString() @MaxLength(50)
   primary_key?: string;
 
-  /** Id of the HTTP request; with `part` it makes the publish idempotent. */
+  /**
+   * Id of the publish: one HTTP request's records, or small posts to one integration
+   * that the gateway sent together; with `part` it makes the publish idempotent.
+   */
   @IsString() @IsNotEmpty() @MaxLength(255)
   request_id: string;
 
