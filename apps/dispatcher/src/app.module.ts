@@ -4,9 +4,11 @@ import { RegistryViewModule } from '@posthooks/registry-view';
 import { coreModules, projectVersion } from '@posthooks/runtime';
 import { Init1764000100000 } from './database/migrations/1764000100000-init';
 import { DeliveryLease1764000400000 } from './database/migrations/1764000400000-delivery-lease';
+import { ExpiredLeaseIndex1764000500000 } from './database/migrations/1764000500000-expired-lease-index';
 import { DeliveriesController } from './delivery/deliveries.controller';
 import { DeliveryStore } from './delivery/delivery-store';
 import { DeliveryWorker, WEBHOOK_SENDER } from './delivery/delivery-worker';
+import { LeaseSweep } from './delivery/lease-sweep';
 import { WebhookSender } from './delivery/webhook-sender';
 import { FanoutService } from './fanout/fanout.service';
 import { LoadsController } from './fanout/loads.controller';
@@ -21,7 +23,7 @@ export class AppModule {
   static forRoot(env: DispatcherEnv): DynamicModule {
     return {
       module: AppModule,
-      imports: [...coreModules(env, { service: 'dispatcher', schema: 'dispatcher', migrations: [Init1764000100000, DeliveryLease1764000400000] }), RegistryViewModule.forRoot()],
+      imports: [...coreModules(env, { service: 'dispatcher', schema: 'dispatcher', migrations: [Init1764000100000, DeliveryLease1764000400000, ExpiredLeaseIndex1764000500000] }), RegistryViewModule.forRoot()],
       controllers: [LoadsController, DeliveriesController, DeliveryLogController],
       providers: [
         { provide: DispatcherEnv, useValue: env },
@@ -31,6 +33,7 @@ export class AppModule {
         },
         DeliveryStore,
         DeliveryWorker,
+        LeaseSweep,
         FanoutService,
         DeliveryLogService,
       ],

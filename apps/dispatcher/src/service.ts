@@ -11,7 +11,7 @@ export const dispatcher: ServiceDefinition<DispatcherEnv> = {
     description: 'The delivery log and replay (account API key): attempts per hook, redeliver one delivery, recover everything that failed since a time. Errors: 401 {"error":"Unauthorized"}, 404 {"error":"NotFound"}, 400 {"error":"..."}.',
   },
   consumers: (env) => [
-    // Fan-out is quick (a query and a few publishes); order does not matter.
+    // Fan-out is quick (one batched statement; the first attempts then run on their own); order does not matter.
     // A short ack wait: what a crashed replica held comes back to the others soon.
     { stream: 'LOADS', durable: 'dispatcher', concurrency: 16, ackWaitMs: 10_000, maxDeliver: 200 },
     // Each message is one attempt; ack_wait covers the slowest one (working() keeps it

@@ -2,6 +2,8 @@ import { Subjects } from '@posthooks/contracts';
 import { HttpsReceiver, Reaction, ReceivedRequest, streamMessages, waitFor } from '@posthooks/testing';
 import { generateSigningSecret } from '@posthooks/webhooks';
 import { Webhook } from 'standardwebhooks';
+import { DataSource } from 'typeorm';
+import { LeaseSweep } from '../src/delivery/lease-sweep';
 import { AttemptJson, Dispatcher } from './dispatcher-harness';
 
 /** SPEC §5: signed, per-hook delivery with retries, against real HTTPS receivers. */
@@ -95,6 +97,29 @@ describe('delivery', () => {
     ]);
     expect(log[1]).toMatchObject({ response_body: 'boom 2', next_attempt_at: expect.any(String), event_type: 'table.loaded' });
     expect(log[0].next_attempt_at).toBeNull();
+  });
+
+  it('hands a delivery whose first attempt died with its dispatcher to DELIVERIES once the lease has run out', async () => {
+    const rx = await receiver();
+    const a = await d.account();
+    const hook = await d.hook(a.id, rx.url());
+    // What a fan-out leaves when its process is killed during the first attempt: the
+    // delivery leased (here, a lease already over) and attempt 1 logged as under way.
+    const webhookId = `msg_${'5'.repeat(31)}${a.id % 10}`;
+    const db = d.app.get(DataSource);
+    await db.query(
+      `INSERT INTO deliveries (webhook_id, hook_id, account_id, event_id, event_type, body, leased_until) VALUES ($1, $2, $3, 'ev-orphan', 'table.loaded', '{"event_id":"ev-orphan"}', now() - interval '1 second')`,
+      [webhookId, hook.hook_id, a.id],
+    );
+    await db.query(`INSERT INTO attempts (webhook_id, hook_id, attempt, status) VALUES ($1, $2, 1, 'pending')`, [webhookId, hook.hook_id]);
+
+    expect(await d.app.get(LeaseSweep).sweep()).toBe(1);
+    const [req] = await rx.waitForRequests(1);
+    expect(req.headers['webhook-id']).toBe(webhookId);
+    await d.idle();
+    expect((await attempts(a.key, hook.hook_id)).map((x) => [x.attempt, x.status])).toEqual([[1, 'succeeded']]);
+    expect(await d.app.get(LeaseSweep).sweep()).toBe(0);
+    expect(rx.requests).toHaveLength(1);
   });
 
   it('gives up after the first attempt and five retries, with exactly one hook.undeliverable', async () => {

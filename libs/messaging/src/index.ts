@@ -5,5 +5,6 @@ export * from './publisher';
 export * from './context';
 export * from './errors';
 export * from './transport';
+export { Semaphore } from './semaphore';
 export * from './messaging.module';
 export { messagesHandled, handlerSeconds } from './metrics';

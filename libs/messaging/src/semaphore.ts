@@ -16,6 +16,25 @@ export class Semaphore {
     await new Promise<void>((resolve) => this.waiters.push(resolve));
   }
 
+  /** Takes a slot, waiting at most `waitMs`; false if none came free in time. */
+  async acquireWithin(waitMs: number): Promise<boolean> {
+    if (this.free > 0) {
+      this.free--;
+      return true;
+    }
+    return new Promise<boolean>((resolve) => {
+      const granted = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.waiters.splice(this.waiters.indexOf(granted), 1);
+        resolve(false);
+      }, waitMs);
+      this.waiters.push(granted);
+    });
+  }
+
   release(): void {
     const next = this.waiters.shift();
     if (next) next();

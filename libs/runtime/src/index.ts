@@ -5,3 +5,4 @@ export * from './validation';
 export * from './json-body';
 export * from './openapi';
 export * from './route-id';
+export * from './periodic-task';

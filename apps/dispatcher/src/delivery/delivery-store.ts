@@ -25,6 +25,12 @@ export interface DeliveryRow {
 
 export type NewDelivery = Pick<DeliveryRow, 'webhook_id' | 'hook_id' | 'account_id' | 'event_id' | 'event_type' | 'body'>;
 
+/** A delivery to record; `leaseMs` when its first attempt is made at once, in this process. */
+interface ToRecord {
+  d: NewDelivery;
+  leaseMs?: number;
+}
+
 interface Finish {
   d: DeliveryRow;
   n: number;
@@ -39,7 +45,7 @@ interface Finish {
  */
 @Injectable()
 export class DeliveryStore {
-  private readonly inserts = new StatementBatcher<NewDelivery>((ds) => this.insertNow(ds));
+  private readonly inserts = new StatementBatcher<ToRecord, boolean>((rs) => this.insertNow(rs));
   private readonly leases = new StatementBatcher<{ webhookId: string; leaseMs: number }, DeliveryRow | 'leased' | undefined>((ls) => this.leaseNow(ls));
   private readonly releases = new StatementBatcher<string>((ids) => this.releaseNow(ids));
   private readonly starts = new StatementBatcher<{ d: DeliveryRow; n: number }>((ss) => this.startNow(ss));
@@ -47,9 +53,27 @@ export class DeliveryStore {
 
   constructor(private readonly db: DataSource) {}
 
-  /** Records new deliveries; one that exists already (a redelivered load event) is left as it is. */
-  async insert(deliveries: NewDelivery[]): Promise<void> {
-    await Promise.all(deliveries.map((d) => this.inserts.submit(d)));
+  /**
+   * Records a new delivery: true if it is new, false if it exists already (a redelivered
+   * load event), which is left as it is. With `leaseMs`, a new delivery is also leased
+   * and its attempt 1 logged as under way, for a first attempt made at once.
+   */
+  insert(d: NewDelivery, leaseMs?: number): Promise<boolean> {
+    return this.inserts.submit({ d, leaseMs });
+  }
+
+  /** Pending deliveries whose lease ran out: their worker died during an attempt. */
+  async expiredLeases(limit: number): Promise<Pick<DeliveryRow, 'webhook_id' | 'round' | 'attempts'>[]> {
+    return this.db.query(
+      `SELECT webhook_id, round, attempts FROM deliveries
+       WHERE state = 'pending' AND leased_until IS NOT NULL AND leased_until < now() ORDER BY leased_until LIMIT $1`,
+      [limit],
+    );
+  }
+
+  /** Ends leases that ran out (and only those: a worker may have leased one again meanwhile). */
+  async clearExpiredLeases(webhookIds: string[]): Promise<void> {
+    await this.db.query('UPDATE deliveries SET leased_until = NULL WHERE webhook_id = ANY($1) AND leased_until < now()', [webhookIds]);
   }
 
   /**
@@ -74,14 +98,26 @@ export class DeliveryStore {
     return this.finishes.submit({ d, n, r, next });
   }
 
-  private async insertNow(ds: NewDelivery[]): Promise<void[]> {
-    await this.db.query(
-      `INSERT INTO deliveries (webhook_id, hook_id, account_id, event_id, event_type, body)
-       SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $6::text[])
-       ON CONFLICT (webhook_id) DO NOTHING`,
-      [ds.map((d) => d.webhook_id), ds.map((d) => d.hook_id), ds.map((d) => d.account_id), ds.map((d) => d.event_id), ds.map((d) => d.event_type), ds.map((d) => d.body)],
+  private async insertNow(rs: ToRecord[]): Promise<boolean[]> {
+    const ds = rs.map((r) => r.d);
+    const rows = await this.db.query<{ webhook_id: string }[]>(
+      `WITH recorded AS (
+         INSERT INTO deliveries (webhook_id, hook_id, account_id, event_id, event_type, body, leased_until)
+         SELECT webhook_id, hook_id, account_id, event_id, event_type, body, now() + make_interval(secs => lease_ms / 1000.0)
+         FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $6::text[], $7::int[])
+           AS v(webhook_id, hook_id, account_id, event_id, event_type, body, lease_ms)
+         ON CONFLICT (webhook_id) DO NOTHING
+         RETURNING webhook_id, hook_id, leased_until
+       ), started AS (
+         INSERT INTO attempts (webhook_id, hook_id, attempt, status)
+         SELECT webhook_id, hook_id, 1, 'pending' FROM recorded WHERE leased_until IS NOT NULL
+       )
+       SELECT webhook_id FROM recorded`,
+      [ds.map((d) => d.webhook_id), ds.map((d) => d.hook_id), ds.map((d) => d.account_id), ds.map((d) => d.event_id), ds.map((d) => d.event_type), ds.map((d) => d.body), rs.map((r) => r.leaseMs ?? null)],
     );
-    return ds.map(() => undefined);
+    // The same delivery twice in one batch (a redelivered load event): only the first is new.
+    const fresh = new Set(rows.map((r) => r.webhook_id));
+    return ds.map((d) => fresh.delete(d.webhook_id));
   }
 
   private async leaseNow(ls: { webhookId: string; leaseMs: number }[]): Promise<(DeliveryRow | 'leased' | undefined)[]> {

@@ -1,11 +1,11 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { DispatcherEnv, parseDurationList } from '@posthooks/config';
-import { DeliveryRequestedEvent, Subjects } from '@posthooks/contracts';
-import { DeadLetter, EventPublisher, RetryLater } from '@posthooks/messaging';
+import { DeliveryRequestedEvent, HookChangedEvent, Subjects } from '@posthooks/contracts';
+import { DeadLetter, EventPublisher, RetryLater, Semaphore } from '@posthooks/messaging';
 import { RegistryView } from '@posthooks/registry-view';
 import { RetrySchedule } from '@posthooks/webhooks';
 import { attemptSeconds, deliveriesTotal } from '../metrics';
-import { DeliveryRow, DeliveryStore } from './delivery-store';
+import { DeliveryRow, DeliveryStore, NewDelivery } from './delivery-store';
 import { HostSlots } from './host-slots';
 import { AttemptResult, WebhookSender } from './webhook-sender';
 
@@ -18,24 +18,32 @@ interface Step {
   why?: string;
 }
 
-/** How long a delivery waits in-process for a slot of its host before it is handed back. */
-const HOST_SLOT_WAIT_MS = 250;
+/** How long a delivery waits in-process for a slot (of its host, or for a first attempt) before it goes through DELIVERIES. */
+const SLOT_WAIT_MS = 250;
+
+/** How long another worker's lease is waited out before a message looks again. */
+const LEASED_RETRY_MS = 1000;
 
 /**
- * One attempt of one delivery per message of DELIVERIES. What has happened is in
- * Postgres, so a redelivered message (a crash, a second replica) never repeats a
- * finished attempt and never sends before the scheduled time; the wait between attempts
- * is the message's `nak(delay)`, kept by JetStream across restarts.
+ * Makes the attempts of deliveries. The first attempt is made at once, in the process
+ * whose fan-out recorded the delivery (`firstAttempt`); every later one, and a first one
+ * this process could not make, runs from a message of DELIVERIES (`handle`). What has
+ * happened is in Postgres, so a redelivered message (a crash, a second replica) never
+ * repeats a finished attempt and never sends before the scheduled time; the wait
+ * between attempts is the message's `nak(delay)`, kept by JetStream across restarts.
  */
 @Injectable()
-export class DeliveryWorker {
+export class DeliveryWorker implements BeforeApplicationShutdown {
   private readonly log = new Logger('Delivery');
   private readonly schedule: RetrySchedule;
   private readonly slots: HostSlots;
   /** Hooks that answered 410, until the registry's event disabling them arrives. */
   private readonly gone = new Set<number>();
   /** As long as an attempt can take, with room: the message's ack wait is the same. */
-  private readonly leaseMs: number;
+  readonly leaseMs: number;
+  /** First attempts under way in this process, at most DELIVERY_CONCURRENCY. */
+  private readonly firstAttemptSlots: Semaphore;
+  private readonly firstAttempts = new Set<Promise<void>>();
 
   constructor(
     private readonly store: DeliveryStore,
@@ -47,12 +55,73 @@ export class DeliveryWorker {
     this.schedule = new RetrySchedule(parseDurationList(env.DELIVERY_RETRY_SCHEDULE));
     this.slots = new HostSlots(env.DELIVERY_CONCURRENCY_PER_HOST);
     this.leaseMs = env.DELIVERY_TIMEOUT_MS + 5000;
+    this.firstAttemptSlots = new Semaphore(env.DELIVERY_CONCURRENCY);
+  }
+
+  /** Lets the first attempts under way finish (and be recorded) before the database closes. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.all(this.firstAttempts);
+  }
+
+  /**
+   * A slot for a first attempt made at once, waiting a moment for one: false when this
+   * process is busy (the delivery then goes through DELIVERIES). Give it back with
+   * `firstAttempt` or `cancelFirstAttempt`.
+   */
+  reserveFirstAttempt(): Promise<boolean> {
+    return this.firstAttemptSlots.acquireWithin(SLOT_WAIT_MS);
+  }
+
+  cancelFirstAttempt(): void {
+    this.firstAttemptSlots.release();
+  }
+
+  /**
+   * The first attempt of a delivery the fan-out has just recorded, leased, with attempt 1
+   * logged as under way: made here without a trip through DELIVERIES (a publish, a
+   * consume, a lease and a release fewer per delivery). A retry goes to DELIVERIES like
+   * any. If this process dies meanwhile, the lease runs out and the lease sweep hands
+   * the delivery to DELIVERIES. Never rejects.
+   */
+  firstAttempt(delivery: NewDelivery): void {
+    const now = new Date();
+    const d: DeliveryRow = { ...delivery, state: 'pending', round: 1, round_attempts: 0, attempts: 0, next_attempt_at: null, last_error: null, leased_until: null, created_at: now, updated_at: now };
+    const attempt = this.makeFirstAttempt(d)
+      .catch((err: Error) => this.log.warn(`first attempt of ${d.webhook_id} not recorded (${err.message}); the lease sweep will hand it on`))
+      .finally(() => {
+        this.firstAttemptSlots.release();
+        this.firstAttempts.delete(attempt);
+      });
+    this.firstAttempts.add(attempt);
+  }
+
+  private async makeFirstAttempt(d: DeliveryRow): Promise<void> {
+    const hook = this.usableHook(d);
+    const host = hook && new URL(hook.url).host;
+    if (!hook || !host || !(await this.slots.take(host, SLOT_WAIT_MS))) {
+      // Cancelled, or its host is busy: DELIVERIES takes it from here. Queued before the
+      // lease ends, so that a crash in between leaves a lease for the sweep to find.
+      await this.enqueue(d);
+      return this.store.release(d.webhook_id);
+    }
+    const result = await this.send(d, hook, host);
+    // A failure's next attempt runs from DELIVERIES: queued while this lease still holds,
+    // so that no crash can leave a recorded retry without its message. (The message
+    // waits out the lease, then the retry's time; after a final failure it finds
+    // nothing to do.)
+    if (!result.ok) await this.enqueue(d);
+    await this.record(d, 1, result, hook.url);
+  }
+
+  /** The message that makes the delivery's next attempt (of its round) from DELIVERIES. */
+  async enqueue(d: Pick<DeliveryRow, 'webhook_id' | 'round'>): Promise<void> {
+    await this.publisher.publish(Subjects.DeliveryRequested, { webhook_id: d.webhook_id, round: d.round }, { msgId: `${d.webhook_id}-${d.round}` });
   }
 
   async handle(msg: DeliveryRequestedEvent): Promise<void> {
     const d = await this.store.lease(msg.webhook_id, this.leaseMs);
     if (d === undefined) throw new DeadLetter(`no delivery ${msg.webhook_id}`);
-    if (d === 'leased') throw new RetryLater(this.leaseMs / 4, 'another worker is making this attempt');
+    if (d === 'leased') throw new RetryLater(LEASED_RETRY_MS, 'another worker is making this attempt');
     let step: Step = { recorded: false };
     try {
       step = await this.step(msg, d);
@@ -74,9 +143,9 @@ export class DeliveryWorker {
     const wait = (d.next_attempt_at?.getTime() ?? 0) - Date.now();
     if (wait > 50) return { recorded: false, retryInMs: wait, why: 'not yet time for the next attempt' };
 
-    const hook = this.view.hooks.get(d.hook_id);
-    if (!hook || hook.disabled_at !== null || this.gone.has(d.hook_id) || !this.view.entitled(d.account_id)) {
-      await this.store.cancel(d.webhook_id, hook ? 'hook disabled' : 'hook deleted');
+    const hook = this.usableHook(d);
+    if (!hook) {
+      await this.store.cancel(d.webhook_id, this.view.hooks.has(d.hook_id) ? 'hook disabled' : 'hook deleted');
       deliveriesTotal.inc({ outcome: 'cancelled' });
       return { recorded: true };
     }
@@ -87,7 +156,19 @@ export class DeliveryWorker {
     // An attempt that then finds no slot stays `pending` in the log and is taken over,
     // with the same number, when it is made.
     await this.store.startAttempt(d, n);
-    if (!(await this.slots.take(host, HOST_SLOT_WAIT_MS))) return { recorded: false, retryInMs: 50 + Math.floor(Math.random() * 200), why: `all slots of ${host} busy` };
+    if (!(await this.slots.take(host, SLOT_WAIT_MS))) return { recorded: false, retryInMs: 50 + Math.floor(Math.random() * 200), why: `all slots of ${host} busy` };
+    return this.record(d, n, await this.send(d, hook, host), hook.url);
+  }
+
+  /** The delivery's hook if it may still be sent to: not deleted, not disabled or gone, its account entitled. */
+  private usableHook(d: DeliveryRow): HookChangedEvent | undefined {
+    const hook = this.view.hooks.get(d.hook_id);
+    if (!hook || hook.disabled_at !== null || this.gone.has(d.hook_id) || !this.view.entitled(d.account_id)) return undefined;
+    return hook;
+  }
+
+  /** One attempt, holding the slot of `host` the caller took: the slot is freed when the send ends. */
+  private async send(d: DeliveryRow, hook: HookChangedEvent, host: string): Promise<AttemptResult> {
     let result: AttemptResult;
     try {
       result = await this.sender.send({ url: hook.url, webhookId: d.webhook_id, body: d.body, secrets: this.view.signingSecrets(hook.hook_id) });
@@ -95,7 +176,7 @@ export class DeliveryWorker {
       this.slots.release(host);
     }
     attemptSeconds.observe({ outcome: result.ok ? 'succeeded' : 'failed' }, result.durationMs / 1000);
-    return this.record(d, n, result, hook.url);
+    return result;
   }
 
   private async record(d: DeliveryRow, n: number, result: AttemptResult, url: string): Promise<Step> {

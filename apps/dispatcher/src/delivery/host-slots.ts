@@ -1,44 +1,29 @@
+import { Semaphore } from '@posthooks/messaging';
+
 /**
- * Bounds the deliveries in flight to one host. A delivery waits a moment for a slot of
- * its host (they free up in milliseconds when the host is healthy); if none comes, it is
- * handed back to JetStream rather than holding a consumer slot other endpoints need.
+ * Bounds the deliveries in flight to one host: a semaphore per host. A delivery waits a
+ * moment for a slot of its host (they free up in milliseconds when the host is healthy);
+ * if none comes, it is handed back to JetStream rather than holding a consumer slot
+ * other endpoints need.
  */
 export class HostSlots {
-  private readonly inFlight = new Map<string, number>();
-  private readonly queues = new Map<string, (() => void)[]>();
+  private readonly hosts = new Map<string, Semaphore>();
 
   constructor(private readonly perHost: number) {}
 
   /** Takes a slot of `host`, waiting at most `waitMs`; false if none came free. */
-  async take(host: string, waitMs: number): Promise<boolean> {
-    const n = this.inFlight.get(host) ?? 0;
-    if (n < this.perHost) {
-      this.inFlight.set(host, n + 1);
-      return true;
-    }
-    return new Promise<boolean>((resolve) => {
-      const queue = this.queues.get(host) ?? [];
-      this.queues.set(host, queue);
-      const granted = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      const timer = setTimeout(() => {
-        queue.splice(queue.indexOf(granted), 1);
-        resolve(false);
-      }, waitMs);
-      queue.push(granted);
-    });
+  take(host: string, waitMs: number): Promise<boolean> {
+    let slots = this.hosts.get(host);
+    if (!slots) this.hosts.set(host, (slots = new Semaphore(this.perHost)));
+    return slots.acquireWithin(waitMs);
   }
 
   /** Frees a slot: handed straight to the next waiter of that host, if any. */
   release(host: string): void {
-    const next = this.queues.get(host)?.shift();
-    if (next) return next();
-    const n = (this.inFlight.get(host) ?? 1) - 1;
-    if (n <= 0) {
-      this.inFlight.delete(host);
-      this.queues.delete(host);
-    } else this.inFlight.set(host, n);
+    const slots = this.hosts.get(host);
+    if (!slots) return;
+    slots.release();
+    // All free means nobody waits either: forget the host.
+    if (slots.available === this.perHost) this.hosts.delete(host);
   }
 }

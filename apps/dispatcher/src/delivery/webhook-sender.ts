@@ -6,6 +6,7 @@ import axios, { AxiosError, AxiosInstance } from 'axios';
 import axiosRetry from 'axios-retry';
 import { parseRetryAfter, signWebhook } from '@posthooks/webhooks';
 import { assertLiteralTarget, guardedLookup } from './guarded-lookup';
+import { httpsAdapter } from './https-adapter';
 
 export interface Webhook {
   url: string;
@@ -31,7 +32,7 @@ const QUICK_TRANSIENT = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'EAI_AGA
 
 /**
  * Sends one attempt of a webhook: Standard Webhooks headers, one keep-alive agent for
- * every endpoint, a hard time limit, no redirects. Only a 2xx succeeds. Quick transient
+ * every endpoint, a hard time limit (the adapter's deadline), no redirects. Only a 2xx succeeds. Quick transient
  * network errors (a reset keep-alive socket) are retried twice inside the attempt by
  * axios-retry; the long schedule lives in JetStream.
  */
@@ -45,6 +46,7 @@ export class WebhookSender {
     // pool key on every request (measured: about a third of the dispatcher's CPU).
     const agent = new Agent({ keepAlive: true, maxSockets: options.maxSocketsPerHost, lookup: guardedLookup(options.allowPrivateTargets) as never, secureContext: trustedContext() });
     this.http = axios.create({
+      adapter: httpsAdapter,
       httpsAgent: agent,
       maxRedirects: 0,
       timeout: options.timeoutMs,
@@ -69,7 +71,6 @@ export class WebhookSender {
       if (url.protocol !== 'https:') throw new Error(`refusing to send to ${url.protocol} URL`);
       assertLiteralTarget(url.hostname, this.options.allowPrivateTargets);
       const res = await this.http.post<Readable>(webhook.url, webhook.body, {
-        signal: AbortSignal.timeout(this.options.timeoutMs),
         transformRequest: [(data: string) => data],
         headers: {
           'content-type': 'application/json',

@@ -1,22 +1,25 @@
 import { Injectable } from '@nestjs/common';
-import { HookTestEvent, LoadEvent, Subjects } from '@posthooks/contracts';
-import { EventPublisher, JetStreamContext } from '@posthooks/messaging';
+import { HookTestEvent, LoadEvent } from '@posthooks/contracts';
+import { JetStreamContext } from '@posthooks/messaging';
 import { RegistryView } from '@posthooks/registry-view';
 import { DeliveryStore, NewDelivery } from '../delivery/delivery-store';
+import { DeliveryWorker } from '../delivery/delivery-worker';
 import { eventsFannedOut } from '../metrics';
 import { LoadEventType, webhookBody, webhookId } from './webhook-body';
 
 /**
- * Turns one load event into one delivery per hook it fires, each its own message on
- * DELIVERIES, so a dead endpoint never holds up the others. Idempotent: a redelivered
- * load event finds its deliveries recorded and its messages de-duplicated.
+ * Turns one load event into one delivery per hook it fires, each its own unit of work,
+ * so a dead endpoint never holds up the others. A delivery is recorded before the load
+ * event is acknowledged; its first attempt starts at once in this process when there is
+ * room, and otherwise it is a message on DELIVERIES. Idempotent: a redelivered load
+ * event finds its deliveries recorded and its messages de-duplicated.
  */
 @Injectable()
 export class FanoutService {
   constructor(
     private readonly view: RegistryView,
     private readonly store: DeliveryStore,
-    private readonly publisher: EventPublisher,
+    private readonly worker: DeliveryWorker,
   ) {}
 
   async fanOut(event: LoadEvent, ctx: JetStreamContext): Promise<number> {
@@ -41,7 +44,22 @@ export class FanoutService {
   }
 
   private async request(deliveries: NewDelivery[]): Promise<void> {
-    await this.store.insert(deliveries);
-    await Promise.all(deliveries.map((d) => this.publisher.publish(Subjects.DeliveryRequested, { webhook_id: d.webhook_id, round: 1 }, { msgId: `${d.webhook_id}-1` })));
+    await Promise.all(deliveries.map((d) => this.request1(d)));
+  }
+
+  private async request1(d: NewDelivery): Promise<void> {
+    const now = await this.worker.reserveFirstAttempt();
+    let isNew: boolean;
+    try {
+      isNew = await this.store.insert(d, now ? this.worker.leaseMs : undefined);
+    } catch (err) {
+      if (now) this.worker.cancelFirstAttempt();
+      throw err;
+    }
+    if (now && isNew) return this.worker.firstAttempt(d);
+    if (now) this.worker.cancelFirstAttempt();
+    // Not now, or recorded before (the message is then de-duplicated, or makes sure of a
+    // delivery whose earlier fan-out died before queuing it).
+    await this.worker.enqueue({ webhook_id: d.webhook_id, round: 1 });
   }
 }

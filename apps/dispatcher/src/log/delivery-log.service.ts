@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { Subjects } from '@posthooks/contracts';
-import { EventPublisher } from '@posthooks/messaging';
 import { RegistryView } from '@posthooks/registry-view';
 import { notFound } from '@posthooks/runtime';
 import { DataSource } from 'typeorm';
 import { DeliveryStore } from '../delivery/delivery-store';
+import { DeliveryWorker } from '../delivery/delivery-worker';
 import { ListAttemptsQuery } from './delivery-log.dto';
 
 interface AttemptRow {
@@ -28,7 +27,7 @@ export class DeliveryLogService {
     private readonly db: DataSource,
     private readonly store: DeliveryStore,
     private readonly view: RegistryView,
-    private readonly publisher: EventPublisher,
+    private readonly worker: DeliveryWorker,
   ) {}
 
   /** Attempts of one of the caller's hooks, newest first, a page at a time. */
@@ -59,7 +58,7 @@ export class DeliveryLogService {
   async redeliver(accountId: number, webhookId: string) {
     const round = await this.store.newRound(webhookId, accountId);
     if (round === undefined) throw notFound();
-    await this.publisher.publish(Subjects.DeliveryRequested, { webhook_id: webhookId, round }, { msgId: `${webhookId}-${round}` });
+    await this.worker.enqueue({ webhook_id: webhookId, round });
     return { webhook_id: webhookId, round };
   }
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { HookRegistryEnv } from '@posthooks/config';
 import { isEntitled } from '@posthooks/contracts';
+import { PeriodicTask } from '@posthooks/runtime';
 import { DataSource } from 'typeorm';
 import { AccountsService } from '../accounts/accounts.service';
 import { OutboxRelay } from '../changes/outbox-relay';
@@ -14,8 +15,7 @@ import { HookChanges } from '../hooks/hook-changes';
 @Injectable()
 export class TrialExpiry implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger('TrialExpiry');
-  private timer?: NodeJS.Timeout;
-  private sweeping?: Promise<number>;
+  private readonly ticker = new PeriodicTask('trial sweep', this.log, () => this.sweep());
 
   constructor(
     private readonly db: DataSource,
@@ -26,16 +26,11 @@ export class TrialExpiry implements OnApplicationBootstrap, OnApplicationShutdow
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      this.sweeping ??= this.sweep()
-        .catch((err: Error) => (this.log.warn(`trial sweep failed: ${err.message}`), 0))
-        .finally(() => (this.sweeping = undefined));
-    }, this.env.TRIAL_CHECK_INTERVAL_MS);
+    this.ticker.start(this.env.TRIAL_CHECK_INTERVAL_MS);
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.sweeping;
+  onApplicationShutdown(): Promise<void> {
+    return this.ticker.stop();
   }
 
   /** Disables the hooks of ended trials; returns how many hooks it disabled. */
