@@ -158,12 +158,13 @@ async function main() {
 
     // Baseline: the same bodies (a B body with a same-length event id), same headers, same receiver.
     const sampleBody = sinks.get('b').sampleBody ?? sinks.get('w').sampleBody;
-    const baseline = (name, inWorker) => runBaseline(receiver, published, { name, total: EVENTS, sampleBody, secretOf: '/b/1', perHost: PER_HOST, inWorker, eventId });
+    const baseline = (name, inWorker, viaSender) => runBaseline(receiver, published, { name, total: EVENTS, sampleBody, secretOf: '/b/1', perHost: PER_HOST, inWorker, viaSender, eventId });
     results.x = await baseline('x', true);
     results.y = await baseline('y', false);
+    results.z = await baseline('z', true, true);
 
     // Report. Duplicates are counted until now: a redelivery would come late.
-    for (const k of ['a', 'b', 'c', 'x', 'y']) results[k].duplicates = sinks.get(k).duplicates;
+    for (const k of ['a', 'b', 'c', 'x', 'y', 'z']) results[k].duplicates = sinks.get(k).duplicates;
     const f = fmt;
     // The limit: the better of the two bare-client runs (they differ by noise more than by design).
     const limit = Math.max(results.x.rate, results.y.rate);
@@ -174,6 +175,7 @@ async function main() {
       row(`C: ${C_RATE} events/s x 1 hook for ${C_SECONDS} s`, results.c, false),
       row(`baseline: bare HTTPS keep-alive client, ${PER_HOST} in flight (own thread)`, results.x),
       row(`baseline, client on the receiver's thread`, results.y),
+      row(`the dispatcher's WebhookSender alone (axios), ${PER_HOST} in flight (own thread): no NATS, no Postgres`, results.z),
     ];
     const ratioB = results.b.rate / limit;
     const goalRate = results.b.complete && ratioB >= 0.6;

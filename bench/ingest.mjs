@@ -2,7 +2,10 @@
 // bench/ingest: incoming webhooks. 1 KiB JSON posts/s with durable (JetStream) acks, the
 // gateway's memory under 50 concurrent 4 MiB posts, and rows/s loaded into Postgres.
 // Runs registry, gateway and load-simulator as processes on their own database and
-// NATS namespace. Usage: node bench/ingest.mjs
+// NATS namespace. The 1 KiB posts are sent by bench/keep-alive-client.mjs (64 keep-alive
+// connections, raw HTTP/1.1) rather than node:http, whose client took a fifth of the
+// 2 cores the services are measured on: the goal is the gateway's capacity, not the
+// client's. Usage: node bench/ingest.mjs
 import { writeFileSync } from 'node:fs';
 import { connect } from 'nats';
 import { build, machine, request, ROOT, startService, table } from './lib.mjs';
@@ -54,7 +57,7 @@ const report = [
   table(
     ['measure', 'result', 'goal', ''],
     [
-      [`1 KiB JSON posts, 64 concurrent, 202 after JetStream ack (${posts.total} posts, ${posts.unexpected} non-202)`, `${posts.rps.toFixed(0)} req/s, p50 ${posts.p50.toFixed(1)} ms, p99 ${posts.p99.toFixed(1)} ms`, `≥ ${GOALS.rps} req/s`, verdict(posts.rps >= GOALS.rps)],
+      [`1 KiB JSON posts, 64 concurrent keep-alive connections (lean raw-HTTP client), 202 after JetStream ack (${posts.total} posts, ${posts.unexpected} non-202)`, `${posts.rps.toFixed(0)} req/s, p50 ${posts.p50.toFixed(1)} ms, p99 ${posts.p99.toFixed(1)} ms`, `≥ ${GOALS.rps} req/s`, verdict(posts.rps >= GOALS.rps)],
       [`gateway RSS under 50 concurrent 4 MiB posts (${bigPosts.total} posts, ${bigPosts.unexpected} non-202)`, `peak ${peak.toFixed(0)} MB (idle ${idleRss.toFixed(0)} MB)`, `≤ ${GOALS.rssMb} MB`, verdict(peak <= GOALS.rssMb)],
       [`rows loaded into Postgres (${ROWS.toLocaleString('en')} records in posts of 10,000; posted in ${postedIn.toFixed(1)} s)`, `${(ROWS / rowsSeconds).toFixed(0)} rows/s (${rowsSeconds.toFixed(1)} s)`, `≥ ${GOALS.rowsPerSecond.toLocaleString('en')} rows/s`, verdict(ROWS / rowsSeconds >= GOALS.rowsPerSecond)],
     ],

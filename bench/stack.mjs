@@ -10,6 +10,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { build, load, machine, metricSum, percentile, request, scrapeMetrics, startService } from './lib.mjs';
+import { keepAliveClient } from './keep-alive-client.mjs';
 
 /** Milliseconds on the process-wide monotonic clock: the same in the worker thread. */
 export const now = () => Number(process.hrtime.bigint()) / 1e6;
@@ -26,12 +27,12 @@ export function sign(id, timestamp, body, secret) {
  * per request like the dispatcher does, `concurrency` in flight over one keep-alive agent
  * of `maxSockets` sockets. Returns the absolute send time of each request.
  */
-export async function bareClient({ url, ca, bodies, secret, concurrency, maxSockets }) {
+export async function bareClient({ url, ca, bodies, secret, concurrency, maxSockets, viaSender, caPath }) {
   const agent = new https.Agent({ keepAlive: true, maxSockets, ca });
   const sentAt = new Float64Array(bodies.length);
   let next = 0;
   let failed = 0;
-  const post = (i) =>
+  const post = viaSender ? senderPost({ url, bodies, secret, maxSockets, caPath, sentAt, fail: () => failed++ }) : (i) =>
     new Promise((resolve) => {
       const body = bodies[i];
       const id = `msg_${randomBytes(16).toString('hex')}`;
@@ -63,6 +64,22 @@ export async function bareClient({ url, ca, bodies, secret, concurrency, maxSock
   );
   agent.destroy();
   return { sentAt, failed };
+}
+
+/**
+ * The dispatcher's own WebhookSender (axios, axios-retry, the SSRF-guarded agent, signing)
+ * posting alone, without NATS or Postgres: the ceiling of the HTTP client it is built on.
+ */
+function senderPost({ url, bodies, secret, maxSockets, caPath, sentAt, fail }) {
+  process.env.NODE_EXTRA_CA_CERTS = caPath; // read by the sender's trusted context
+  const require = createRequire(import.meta.url);
+  const { WebhookSender } = require('../dist/apps/dispatcher/src/delivery/webhook-sender.js');
+  const sender = new WebhookSender({ timeoutMs: 30_000, allowPrivateTargets: true, userAgent: 'posthooks/0.1.0', maxSocketsPerHost: maxSockets });
+  return async (i) => {
+    sentAt[i] = now();
+    const r = await sender.send({ url, webhookId: `msg_${randomBytes(16).toString('hex')}`, body: bodies[i], secrets: [secret] });
+    if (!r.ok) fail();
+  };
 }
 
 /** The bare client on its own thread (its own core), as the dispatcher has its own process. */
@@ -221,13 +238,13 @@ export function summarize(s, published, { started, complete }) {
  * posted by the bare client to sink `name` with the secret of `secretOf` (a path), as
  * `perHost` in flight. Returns the summary of sink `name`, latency = sent -> received.
  */
-export async function baseline(receiver, published, { name, total, sampleBody, secretOf, perHost, inWorker, eventId }) {
+export async function baseline(receiver, published, { name, total, sampleBody, secretOf, perHost, inWorker, viaSender, eventId }) {
   const s = receiver.sink(name, total);
   const path = `/${name}/1`;
   receiver.secrets.set(path, receiver.secrets.get(secretOf));
   const sampleEvent = JSON.parse(sampleBody).event_id;
   const bodies = Array.from({ length: total }, (_, i) => sampleBody.replace(`"event_id":"${sampleEvent}"`, `"event_id":"${eventId(name, i)}"`));
-  const job = { url: receiver.hookUrl(path), ca: readFileSync(receiver.ca, 'utf8'), bodies, secret: receiver.secrets.get(path), concurrency: perHost, maxSockets: perHost };
+  const job = { url: receiver.hookUrl(path), ca: readFileSync(receiver.ca, 'utf8'), bodies, secret: receiver.secrets.get(path), concurrency: perHost, maxSockets: perHost, viaSender, caPath: receiver.ca };
   const { sentAt, failed } = inWorker ? await bareClientInWorker(job) : await bareClient(job);
   sentAt.forEach((t, i) => published.set(eventId(name, i), t));
   const complete = await waitAll(s, 10_000);
@@ -422,10 +439,20 @@ export async function integration(gatewayUrl, key, destinationId, name, primaryK
   return { ...created, post: `${gatewayUrl}${new URL(created.webhook_url).pathname}` };
 }
 
-/** `total` 1 KiB JSON posts (ids from `firstId`) to an integration, 64 concurrent; lib.load's result. */
-export function kibPosts(integ, total, firstId = 0) {
+/**
+ * `total` 1 KiB JSON posts (ids from `firstId`, so every body differs) to an integration,
+ * 64 concurrent over 64 keep-alive connections; lib.load's result (non-202s counted,
+ * p50/p99). Sent with the lean keep-alive client: node's own client took a fifth of the
+ * 2 cores the gateway is measured on (see keep-alive-client.mjs).
+ */
+export async function kibPosts(integ, total, firstId = 0) {
   const kib = (i) => JSON.stringify({ id: i, note: 'x'.repeat(1024 - 40 - String(i).length) });
-  return load({ total, concurrency: 64, expectStatus: 202, makeRequest: (i) => request(integ.post, { method: 'POST', body: kib(firstId + i) }) });
+  const post = keepAliveClient(integ.post);
+  try {
+    return await load({ total, concurrency: 64, expectStatus: 202, makeRequest: (i) => post(kib(firstId + i)) });
+  } finally {
+    post.close();
+  }
 }
 
 /** Rows/s into Postgres: `rows` records in posts of 10,000 (4 at once), timed until all are in the integration's table. */
