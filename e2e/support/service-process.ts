@@ -50,6 +50,13 @@ export class ServiceProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** How the process ended ("exited with code 1", "killed by SIGKILL"), or undefined while it runs. */
+  get ended(): string | undefined {
+    if (this.proc.exitCode !== null) return `exited with code ${this.proc.exitCode}`;
+    if (this.proc.signalCode !== null) return `killed by ${this.proc.signalCode}`;
+    return undefined;
+  }
+
   get output(): string {
     return this.lines.join('\n');
   }

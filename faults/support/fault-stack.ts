@@ -102,18 +102,22 @@ export class FaultStack extends StackApi {
     const lines: string[] = [];
     let ok = true;
     for (const s of this.all()) {
-      const res = await fetch(`${s.url}/health/ready`).catch((err: Error) => err);
-      const state = res instanceof Error ? res.message : `ready ${res.status}`;
-      if (res instanceof Error || res.status !== 200) ok = false;
+      // fetch's errors come from Node's realm, not Jest's: no `instanceof Error` here.
+      const res = await fetch(`${s.url}/health/ready`).catch((err: { message?: string; cause?: { code?: string } }) => err);
+      const state = 'status' in res ? `ready ${res.status}` : (s.ended ?? `${res.message} ${res.cause?.code ?? ''}`.trim());
+      if (!('status' in res) || res.status !== 200) ok = false;
       lines.push(`${s.name}:${s.port} ${state}`);
     }
     return { ok, lines };
   }
 
-  /** The last lines of each process's output, for a failure message. */
+  /**
+   * The last lines of each process's output, for a failure message: a process that
+   * ended first, with more of its output (its crash), as CI shows only part of a message.
+   */
   tails(n = 15): string {
-    return this.all()
-      .map((s) => `--- ${s.name}:${s.port}\n${s.lines.slice(-n).join('\n')}`)
-      .join('\n');
+    const ended = this.all().filter((s) => s.ended);
+    const running = this.all().filter((s) => !s.ended);
+    return [...ended.map((s) => `--- ${s.name}:${s.port} ${s.ended}\n${s.lines.slice(-4 * n).join('\n')}`), ...running.map((s) => `--- ${s.name}:${s.port}\n${s.lines.slice(-n).join('\n')}`)].join('\n');
   }
 }

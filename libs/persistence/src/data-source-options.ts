@@ -1,4 +1,5 @@
 import type { DataSourceOptions, MixedList } from 'typeorm';
+import { ListeningPgClient } from './listening-pg-client';
 
 export interface PersistenceOptions {
   url: string;
@@ -40,6 +41,8 @@ export function createDataSourceOptions({ url, schema, entities, migrations }: P
       // TypeORM qualifies its own queries with `schema`; this makes unqualified raw SQL in
       // migrations and queries land in the service's schema too, not in `public`.
       options: `-c search_path=${schema},public`,
+      // pg-pool's option: its clients are of this class (a dead connection never ends the process).
+      Client: ListeningPgClient,
     },
   };
 }

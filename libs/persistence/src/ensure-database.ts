@@ -1,4 +1,5 @@
-import { Client, escapeIdentifier } from 'pg';
+import { escapeIdentifier } from 'pg';
+import { ListeningPgClient } from './listening-pg-client';
 import { redactUrl } from '@posthooks/config';
 
 export const POSTGRES_START_HINT = 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start';
@@ -24,7 +25,7 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
 
   const maintenance = new URL(databaseUrl);
   maintenance.pathname = '/postgres';
-  const client = new Client({ connectionString: maintenance.toString(), connectionTimeoutMillis: 5000 });
+  const client = new ListeningPgClient({ connectionString: maintenance.toString(), connectionTimeoutMillis: 5000 });
   // An 'error' event without a listener (server gone mid-query) would crash the process.
   client.on('error', () => undefined);
   try {

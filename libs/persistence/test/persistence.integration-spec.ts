@@ -1,8 +1,9 @@
 import { Test } from '@nestjs/testing';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { testEnv, waitFor } from '@posthooks/testing';
-import { Client } from 'pg';
+import { Client, Pool } from 'pg';
 import { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
+import { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { createDataSourceOptions, ensureDatabase, openDataSource, PersistenceModule, runMigrations } from '../src';
 
 const { DATABASE_URL } = testEnv('persistence');
@@ -186,5 +187,25 @@ describe('PersistenceModule', () => {
     }).compile();
     await expect(compiled).rejects.toThrow(/^Postgres is not reachable at postgres:\/\/\*\*\*@127\.0\.0\.1:1\/posthooks: .*ECONNREFUSED/);
     expect(Date.now() - started).toBeLessThan(3000);
+  });
+});
+
+describe('a connection the server cuts (Postgres stopped or failed over)', () => {
+  it('does not end the process even when nobody listens to its client, and the pool goes on', async () => {
+    await ensureDatabase(DATABASE_URL);
+    const ds = dataSourceFor('cut', []);
+    dataSources.push(ds);
+    await ds.initialize();
+    // Straight from the pool, as TypeORM gets it: neither the pool nor TypeORM listens yet.
+    const pool = (ds.driver as PostgresDriver).master as Pool;
+    const client = await pool.connect();
+    const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    const ended = new Promise((resolve) => client.once('end', resolve));
+    const db = await admin();
+    clients.push(db);
+    await db.query('SELECT pg_terminate_backend($1)', [rows[0].pid]); // FATAL 57P01, as in a fast shutdown
+    await ended;
+    client.release(new Error('cut by the server'));
+    expect(await ds.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
   });
 });
