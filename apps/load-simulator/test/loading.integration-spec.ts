@@ -141,6 +141,25 @@ describe('loading ingested records', () => {
     );
   });
 
+  it('checks a batch against the columns the table really has when another loader changed them', async () => {
+    const i = integration('id');
+    await ingest(i, [{ id: 1, a: 'x' }]);
+    await waitFor('first load', async () => (await loadEvents(i)).length === 1);
+    // Another replica added `b` as numeric: this loader has not seen that column.
+    await pg.query(`ALTER TABLE "${i.name}_${i.id}".data ADD COLUMN b numeric`);
+    await ingest(i, [{ id: 2, b: 'text' }, { id: 3, b: 7 }]);
+    const events = await waitFor('second load', async () => {
+      const e = await loadEvents(i);
+      return e.length === 2 && e;
+    });
+    expect(events[1]).toMatchObject({ subject: 'table.loaded', num_rows: 1, num_rows_rejected: 1 });
+    expect(await columns(i)).toMatchObject({ b: 'numeric' });
+    expect((await rows(i, 'data', 'id')).map((r) => [r.id, r.b])).toEqual([
+      ['1', null],
+      ['3', '7'],
+    ]);
+  });
+
   it('announces table.rejected when every record of the flush was rejected', async () => {
     const i = integration('id');
     await ingest(i, [{ name: 'no key' }, { name: 'none either' }]);

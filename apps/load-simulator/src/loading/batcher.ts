@@ -25,6 +25,12 @@ interface Waiting {
   done: (err?: unknown) => void;
 }
 
+/** A flush's place in its integration's line: when its write starts, and when it is done. */
+interface Turn {
+  writing: Promise<void>;
+  done: Promise<void>;
+}
+
 interface Batch {
   waiting: Waiting[];
   records: number;
@@ -41,8 +47,8 @@ interface Batch {
 export class Batcher implements OnApplicationShutdown {
   private readonly log = new Logger('Loader');
   private readonly batches = new Map<number, Batch>();
-  /** Flushes of one integration run one after the other. */
-  private readonly chains = new Map<number, Promise<void>>();
+  /** Flushes of one integration write one after the other: the last one's turn. */
+  private readonly chains = new Map<number, Turn>();
 
   constructor(
     private readonly loader: TableLoader,
@@ -67,7 +73,7 @@ export class Batcher implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     for (const id of [...this.batches.keys()]) this.flush(id);
-    await Promise.allSettled(this.chains.values());
+    await Promise.allSettled([...this.chains.values()].map((t) => t.done));
   }
 
   private flush(integrationId: number): void {
@@ -75,26 +81,38 @@ export class Batcher implements OnApplicationShutdown {
     if (!batch) return;
     this.batches.delete(integrationId);
     clearTimeout(batch.timer);
-    const run = (this.chains.get(integrationId) ?? Promise.resolve()).then(() => this.loadAndAnnounce(batch.waiting));
-    this.chains.set(integrationId, run.catch(() => undefined));
+    const before = this.chains.get(integrationId) ?? { writing: Promise.resolve(), done: Promise.resolve() };
+    let writing!: () => void;
+    const turn: Turn = { writing: new Promise((resolve) => (writing = resolve)), done: Promise.resolve() };
+    turn.done = before.writing.then(() => this.loadAndAnnounce(batch.waiting, before.done, writing));
+    this.chains.set(integrationId, turn);
   }
 
-  private async loadAndAnnounce(waiting: Waiting[]): Promise<void> {
+  /**
+   * Checks the batch while the flush before it writes (CPU here overlapping Postgres
+   * there; only one checked batch waits at a time), then writes it once that flush is
+   * done, and announces it. Never rejects: a failure fails the batch's messages.
+   */
+  private async loadAndAnnounce(waiting: Waiting[], previous: Promise<void>, writing: () => void): Promise<void> {
     const first = waiting[0].event;
     const schema = `${first.integration_name}_${first.integration_id}`;
     const records: IncomingRecord[] = waiting.flatMap(({ event }) => event.records.map((record, i) => ({ record, sourceId: `${event.request_id}:${event.part}:${i}`, receivedAt: event.received_at })));
-    const batchedAt = new Date();
     try {
+      const prepared = this.loader.prepare(schema, first.primary_key, records, new Date());
+      await previous;
+      writing();
       const timer = loadSeconds.startTimer();
-      const result = await this.loader.load(schema, first.primary_key, records, batchedAt);
+      const result = await this.loader.write(prepared);
       timer();
       rowsLoaded.inc({ outcome: 'loaded' }, result.loaded);
       rowsLoaded.inc({ outcome: 'rejected' }, result.rejected.length);
-      await this.announce(waiting, result.loaded, result.rejected, batchedAt);
+      await this.announce(waiting, result.loaded, result.rejected, prepared.batchedAt);
       waiting.forEach((w) => w.done());
     } catch (err) {
       this.log.warn(`loading ${records.length} records into ${schema} failed, they will come back: ${(err as Error).message}`);
       waiting.forEach((w) => w.done(err));
+    } finally {
+      writing();
     }
   }
 
