@@ -83,9 +83,9 @@ export class Batcher implements OnApplicationShutdown {
     clearTimeout(batch.timer);
     const before = this.chains.get(integrationId) ?? { writing: Promise.resolve(), done: Promise.resolve() };
     let writing!: () => void;
-    const turn: Turn = { writing: new Promise((resolve) => (writing = resolve)), done: Promise.resolve() };
-    turn.done = before.writing.then(() => this.loadAndAnnounce(batch.waiting, before.done, writing));
-    this.chains.set(integrationId, turn);
+    const writeStarted = new Promise<void>((resolve) => (writing = resolve));
+    const done = before.writing.then(() => this.loadAndAnnounce(batch.waiting, before.done, writing));
+    this.chains.set(integrationId, { writing: writeStarted, done });
   }
 
   /**
