@@ -9,6 +9,7 @@ import { CallerGuard } from './auth/guards';
 import { ChangeRecorder } from './changes/change-recorder';
 import { OutboxRelay } from './changes/outbox-relay';
 import { Init1764000000000 } from './database/migrations/1764000000000-init';
+import { OutboxSetAside1764001300000 } from './database/migrations/1764001300000-outbox-set-aside';
 import { DestinationsController } from './destinations/destinations.controller';
 import { DestinationsService } from './destinations/destinations.service';
 import { HookChanges } from './hooks/hook-changes';
@@ -22,7 +23,7 @@ export class AppModule {
   static forRoot(env: HookRegistryEnv): DynamicModule {
     return {
       module: AppModule,
-      imports: coreModules(env, { service: 'hook-registry', schema: 'hook_registry', migrations: [Init1764000000000] }),
+      imports: coreModules(env, { service: 'hook-registry', schema: 'hook_registry', migrations: [Init1764000000000, OutboxSetAside1764001300000] }),
       controllers: [AccountsController, DestinationsController, StitchHooksController, HookExtensionsController, HookGoneController],
       providers: [
         { provide: HookRegistryEnv, useValue: env },

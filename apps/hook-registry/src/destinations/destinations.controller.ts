@@ -5,7 +5,7 @@ import type { AccountCaller } from '../auth/guards';
 import { Allow, CurrentAccount } from '../auth/guards';
 import { routeId } from '@posthooks/runtime';
 import { CreateDestinationDto } from './destinations.dto';
-import { DestinationsService } from './destinations.service';
+import { DestinationsService, MAX_DESTINATIONS } from './destinations.service';
 
 @ApiTags('destinations')
 @Controller('v1/destinations')
@@ -15,9 +15,9 @@ export class DestinationsController {
   constructor(private readonly destinations: DestinationsService) {}
 
   @Post()
-  @ApiOperation({ summary: 'Create a Postgres destination' })
+  @ApiOperation({ summary: 'Create a Postgres destination (at most 10 per account)' })
   @Ok.destination()
-  @Invalid('type must be postgres', 'schema must be a lower-case identifier of at most 63 characters')
+  @Invalid('type must be postgres', 'schema must be a lower-case identifier of at most 63 characters', `an account has at most ${MAX_DESTINATIONS} destinations`)
   create(@CurrentAccount() caller: AccountCaller, @Body() dto: CreateDestinationDto) {
     return this.destinations.create(caller, dto);
   }

@@ -1,5 +1,5 @@
-import { Injectable } from '@nestjs/common';
-import { Subjects } from '@posthooks/contracts';
+import { HttpException, Injectable } from '@nestjs/common';
+import { simpleError, Subjects } from '@posthooks/contracts';
 import { DataSource, EntityManager } from 'typeorm';
 import { AccountsService } from '../accounts/accounts.service';
 import { AccountCaller } from '../auth/guards';
@@ -9,6 +9,9 @@ import { OutboxRelay } from '../changes/outbox-relay';
 import { DestinationRow, HookRow } from '../database/rows';
 import { HookChanges } from '../hooks/hook-changes';
 import { CreateDestinationDto } from './destinations.dto';
+
+/** SPEC §10. */
+export const MAX_DESTINATIONS = 10;
 
 const view = (d: DestinationRow) => ({ id: d.id, name: d.name, type: d.type, schema: d.schema, created_at: d.created_at.toISOString() });
 
@@ -24,6 +27,10 @@ export class DestinationsService {
 
   async create(caller: AccountCaller, dto: CreateDestinationDto) {
     const result = await this.db.transaction(async (m) => {
+      // The account's row lock makes count-then-insert safe under concurrent creates.
+      await this.accounts.lockAccount(m, caller.accountId);
+      const [{ n }] = await m.query<{ n: number }[]>('SELECT count(*)::int AS n FROM destinations WHERE account_id = $1', [caller.accountId]);
+      if (n >= MAX_DESTINATIONS) throw new HttpException(simpleError(`an account has at most ${MAX_DESTINATIONS} destinations`), 400);
       const [d] = await m.query<DestinationRow[]>('INSERT INTO destinations (account_id, name, type, schema) VALUES ($1, $2, $3, $4) RETURNING *', [
         caller.accountId,
         dto.name,
@@ -46,9 +53,11 @@ export class DestinationsService {
   async delete(caller: AccountCaller, id: number): Promise<null> {
     await this.db.transaction(async (m) => {
       await this.accounts.lockAccount(m, caller.accountId);
-      const [d] = await m.query<DestinationRow[]>('SELECT * FROM destinations WHERE id = $1 AND account_id = $2', [id, caller.accountId]);
+      // Row locks on the destination and its hooks before any event is recorded: a change
+      // of one of them in flight (a rotation) commits first, so its event precedes the delete's.
+      const [d] = await m.query<DestinationRow[]>('SELECT * FROM destinations WHERE id = $1 AND account_id = $2 FOR UPDATE', [id, caller.accountId]);
       if (!d) throw notFound();
-      const hooks = await m.query<HookRow[]>('SELECT * FROM hooks WHERE destination_id = $1', [id]);
+      const hooks = await m.query<HookRow[]>('SELECT * FROM hooks WHERE destination_id = $1 ORDER BY id FOR UPDATE', [id]);
       for (const hook of hooks) await this.hookChanges.record(m, hook, 'hook.deleted', caller.label, true);
       await m.query('DELETE FROM destinations WHERE id = $1', [id]);
       await this.record(m, d, 'destination.deleted', caller.label, true);

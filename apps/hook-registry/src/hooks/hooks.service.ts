@@ -81,7 +81,7 @@ export class HooksService {
   async setEnabled(caller: AccountCaller, id: number, enable: boolean) {
     const result = await this.db.transaction(async (m) => {
       const account = await this.accounts.lockAccount(m, caller.accountId);
-      const hook = await this.ownHook(m, caller, id);
+      const hook = await this.ownHook(m, caller, id, true);
       if (enable && !isEntitled(account.plan, account.trial_ends_at)) throw notEntitled();
       if (enable === (hook.disabled_at === null)) return hookView(hook);
       const [[updated]] = await m.query<[HookRow[], number]>(
@@ -100,7 +100,9 @@ export class HooksService {
   async delete(caller: AccountCaller, id: number): Promise<void> {
     await this.db.transaction(async (m) => {
       await this.accounts.lockAccount(m, caller.accountId);
-      const hook = await this.ownHook(m, caller, id);
+      // The hook's row lock first: a rotation in flight commits (and draws its outbox id)
+      // before this delete records its event, so the stream ends with the delete.
+      const hook = await this.ownHook(m, caller, id, true);
       await this.hookChanges.record(m, hook, 'hook.deleted', caller.label, true);
       await m.query('DELETE FROM hooks WHERE id = $1', [id]);
     });
@@ -123,11 +125,15 @@ export class HooksService {
     this.relay.kick();
   }
 
-  /** A new secret; the ones in use keep signing for 24 h beside it. */
+  /**
+   * A new secret; the one it replaces keeps signing for 24 h beside it. Only those two:
+   * a secret already on its way out ends now, so rotations in a row never pile secrets
+   * up (each would travel in every event of the hook and sign every delivery).
+   */
   async rotateSecret(caller: AccountCaller, id: number) {
     const result = await this.db.transaction(async (m) => {
       const hook = await this.ownHook(m, caller, id, true);
-      await m.query('DELETE FROM hook_secrets WHERE hook_id = $1 AND expires_at <= now()', [id]);
+      await m.query('DELETE FROM hook_secrets WHERE hook_id = $1 AND expires_at IS NOT NULL', [id]);
       await m.query(`UPDATE hook_secrets SET expires_at = now() + interval '${ROTATION_GRACE}' WHERE hook_id = $1 AND expires_at IS NULL`, [id]);
       const secret = generateSigningSecret();
       await m.query('INSERT INTO hook_secrets (hook_id, secret) VALUES ($1, $2)', [id, secret]);
@@ -138,7 +144,11 @@ export class HooksService {
     return result;
   }
 
-  /** Another account's hook is as unknown as a hook that does not exist. */
+  /**
+   * Another account's hook is as unknown as a hook that does not exist. `lock` takes the
+   * hook's row lock: every change of a hook takes it before recording its event, so one
+   * hook's events get their outbox ids in the order the changes commit.
+   */
   private async ownHook(m: EntityManager, caller: AccountCaller, id: number, lock = false): Promise<HookRow> {
     const [hook] = await m.query<HookRow[]>(`SELECT * FROM hooks WHERE id = $1 AND account_id = $2${lock ? ' FOR UPDATE' : ''}`, [id, caller.accountId]);
     if (!hook) throw notFound();
