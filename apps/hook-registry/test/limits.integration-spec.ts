@@ -51,3 +51,40 @@ describe('the limit of 10 hooks', () => {
     }
   });
 });
+
+/** At most 10 destinations per account (SPEC §10), also under concurrent creates. */
+describe('the limit of 10 destinations', () => {
+  let r: Registry;
+  beforeAll(async () => (r = await Registry.start('registry_destination_limits')));
+  afterAll(() => r.stop());
+
+  const create = (key: string, name = 'warehouse') => r.call('POST', '/v1/destinations', { token: key, json: { name, type: 'postgres' } });
+  const tooMany = { error: 'an account has at most 10 destinations' };
+
+  it('refuses the 11th destination with 400 and says which limit', async () => {
+    const a = await r.account();
+    for (let i = 0; i < 10; i++) await r.destination(a.key);
+    expect(await create(a.key)).toMatchObject({ status: 400, body: tooMany });
+    // Another account is not affected.
+    const b = await r.account();
+    expect((await create(b.key)).status).toBe(201);
+  });
+
+  it('ten parallel creates on an account with five destinations leave exactly ten', async () => {
+    const a = await r.account();
+    for (let i = 0; i < 5; i++) await r.destination(a.key);
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => create(a.key, `w${i}`)));
+    expect(results.filter((x) => x.status === 201)).toHaveLength(5);
+    expect(results.filter((x) => x.status === 400).map((x) => x.body)).toEqual(Array(5).fill(tooMany));
+    expect((await r.call<unknown[]>('GET', '/v1/destinations', { token: a.key })).body).toHaveLength(10);
+  });
+
+  it('a deleted destination frees its place', async () => {
+    const a = await r.account();
+    const ids = [];
+    for (let i = 0; i < 10; i++) ids.push(await r.destination(a.key));
+    await r.call('DELETE', `/v1/destinations/${ids[0]}`, { token: a.key });
+    expect((await create(a.key)).status).toBe(201);
+    expect((await create(a.key)).status).toBe(400);
+  });
+});
