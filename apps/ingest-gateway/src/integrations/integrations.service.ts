@@ -11,6 +11,9 @@ import { CreateIntegrationDto } from './integrations.dto';
 /** Live webhook URLs an integration may have at once: one in use, one being rolled out. */
 export const MAX_LIVE_URLS = 2;
 
+/** SPEC §10. */
+export const MAX_INTEGRATIONS = 100;
+
 export interface IntegrationRow {
   id: number;
   account_id: number;
@@ -37,6 +40,11 @@ export class IntegrationsService {
     const destination = this.view.destinations.get(dto.destination_id);
     if (!destination || destination.account_id !== accountId) throw notFound();
     return this.db.transaction(async (m) => {
+      // The gateway has no account row to lock: a lock per account (until commit) makes
+      // count-then-insert safe under concurrent creates.
+      await m.query('SELECT pg_advisory_xact_lock(hashtext($1), $2)', ['posthooks:ingest_gateway:integrations', accountId]);
+      const [{ n }] = await m.query<{ n: number }[]>('SELECT count(*)::int AS n FROM integrations WHERE account_id = $1', [accountId]);
+      if (n >= MAX_INTEGRATIONS) throw new HttpException(simpleError(`an account has at most ${MAX_INTEGRATIONS} integrations`), 400);
       const [i] = await m.query<IntegrationRow[]>('INSERT INTO integrations (account_id, destination_id, name, primary_key) VALUES ($1, $2, $3, $4) RETURNING *', [
         accountId,
         dto.destination_id,

@@ -1,0 +1,36 @@
+import { Gateway } from './gateway-harness';
+
+/** SPEC §7 and §10: what an integration may be called, and how many an account may have. */
+describe('integration limits', () => {
+  let g: Gateway;
+  beforeAll(async () => (g = await Gateway.start('gateway_integration_limits')));
+  afterAll(() => g.stop());
+
+  const reserved = { error: 'name must not be pg or start with pg_: Postgres reserves pg_ for its own schemas' };
+
+  it.each(['pg_catalog', 'pg_stats', 'pg_', 'pg'])('refuses the name %s, which Postgres would refuse as a schema, with 400', async (name) => {
+    const acc = await g.account();
+    expect(await g.api('POST', '/v1/integrations', acc.key, { name, destination_id: acc.destinationId })).toEqual({ status: 400, body: reserved });
+    expect((await g.api<unknown[]>('GET', '/v1/integrations', acc.key)).body).toEqual([]);
+  });
+
+  it.each(['pgx', 'page', 'p_g', 'shop_pg_'])('accepts the name %s', async (name) => {
+    const acc = await g.account();
+    const res = await g.api<{ schema: string }>('POST', '/v1/integrations', acc.key, { name, destination_id: acc.destinationId });
+    expect(res.status).toBe(201);
+    expect(res.body.schema).toMatch(new RegExp(`^${name}_\\d+$`));
+  });
+
+  it('refuses the 101st integration of an account with 400, also under concurrent creates', async () => {
+    const acc = await g.account();
+    const create = (i: number) => g.api('POST', '/v1/integrations', acc.key, { name: `source${i}`, destination_id: acc.destinationId });
+    for (let i = 0; i < 95; i++) expect((await create(i)).status).toBe(201);
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => create(95 + i)));
+    expect(results.filter((r) => r.status === 201)).toHaveLength(5);
+    expect(results.filter((r) => r.status === 400).map((r) => r.body)).toEqual(Array(5).fill({ error: 'an account has at most 100 integrations' }));
+    expect((await g.api<unknown[]>('GET', '/v1/integrations', acc.key)).body).toHaveLength(100);
+    // Another account is not affected.
+    const other = await g.account();
+    expect((await g.api('POST', '/v1/integrations', other.key, { name: 'shop', destination_id: other.destinationId })).status).toBe(201);
+  });
+});
