@@ -23,7 +23,8 @@ describe('simulations', () => {
   let b: { id: number; key: string };
 
   beforeAll(async () => {
-    h = await SimulatorHarness.start('simulations');
+    // Schedules of 1s keep these tests short; the 1-minute minimum has its own tests below.
+    h = await SimulatorHarness.start('simulations', { SCHEDULE_MIN_EVERY_MS: '1000' });
     a = await h.account();
     b = await h.account();
   });
@@ -249,6 +250,50 @@ describe('simulations', () => {
       const res = await h.api<{ error: unknown }>('POST', '/v1/schedules', a.key, { ...body(a.id, { tables: [] }), every: '5m' });
       expect(res.status).toBe(400);
       expect(typeof res.body.error).toBe('string');
+    });
+  });
+
+  /** SPEC §10, with the production minimum of `every`. */
+  describe('limits per account', () => {
+    let lh: SimulatorHarness;
+    let c: { id: number; key: string };
+    beforeAll(async () => {
+      lh = await SimulatorHarness.start('simulation_limits');
+      c = await lh.account();
+    });
+    afterAll(() => lh?.stop());
+
+    it('answers 400 to a simulation of 101 tables, and says the limit', async () => {
+      const tables = Array.from({ length: 101 }, (_, i) => `t${i}`);
+      expect(await lh.api('POST', '/v1/simulations', c.key, body(c.id, { tables }))).toEqual({ status: 400, body: { error: 'a simulation has at most 100 tables' } });
+      expect((await lh.api('POST', '/v1/simulations', c.key, body(c.id, { tables: tables.slice(1) }))).status).toBe(202);
+    });
+
+    it.each(['1s', '30s', '59s', '59999ms'])('answers 400 to a schedule every %s: at least 1 minute', async (every) => {
+      expect(await lh.api('POST', '/v1/schedules', c.key, { ...body(c.id), every })).toEqual({ status: 400, body: { error: 'every must be at least 1m' } });
+    });
+
+    it('accepts a schedule every minute', async () => {
+      const res = await lh.api<Schedule>('POST', '/v1/schedules', c.key, { ...body(c.id), every: '1m' });
+      expect(res.status).toBe(201);
+      await lh.api('DELETE', `/v1/schedules/${res.body.id}`, c.key);
+    });
+
+    it('refuses the 21st schedule of an account with 400, also under concurrent creates, for a key and the admin token alike', async () => {
+      const d = await lh.account();
+      const create = (token: string) => lh.api<Schedule>('POST', '/v1/schedules', token, { ...body(d.id), every: '1h' });
+      for (let i = 0; i < 15; i++) expect((await create(d.key)).status).toBe(201);
+      const results = await Promise.all(Array.from({ length: 10 }, () => create(d.key)));
+      expect(results.filter((r) => r.status === 201)).toHaveLength(5);
+      const tooMany = { status: 400, body: { error: 'an account has at most 20 schedules' } };
+      expect(results.filter((r) => r.status !== 201)).toEqual(Array(5).fill(tooMany));
+      expect(await create(TEST_ADMIN_TOKEN)).toEqual(tooMany);
+      expect((await lh.api<Schedule[]>('GET', '/v1/schedules', d.key)).body).toHaveLength(20);
+      // Deleting one frees its place; another account is not affected.
+      const [first] = (await lh.api<Schedule[]>('GET', '/v1/schedules', d.key)).body;
+      await lh.api('DELETE', `/v1/schedules/${first.id}`, d.key);
+      expect((await create(d.key)).status).toBe(201);
+      expect((await lh.api('POST', '/v1/schedules', c.key, { ...body(c.id), every: '1h' })).status).toBe(201);
     });
   });
 });

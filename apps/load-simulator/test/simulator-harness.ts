@@ -59,13 +59,14 @@ export class SimulatorHarness {
     private readonly registry: RegistryEvents,
   ) {}
 
-  static async start(name: string): Promise<SimulatorHarness> {
+  static async start(name: string, overrides: Record<string, string> = {}): Promise<SimulatorHarness> {
     const env = loadEnv(LoadSimulatorEnv, {
       ...testEnv(name),
       NODE_ENV: 'test',
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
       ADMIN_TOKEN: TEST_ADMIN_TOKEN,
       SCHEDULE_CHECK_INTERVAL_MS: '100',
+      ...overrides,
     });
     const [app, url] = await listen(env);
     const nc = await connect({ servers: env.NATS_URL });

@@ -73,6 +73,11 @@ export class LoadSimulatorEnv extends ServiceEnv {
   @IsInt({ message: 'must be a positive integer (milliseconds)' })
   @Min(10, { message: 'must be a positive integer (milliseconds)' })
   SCHEDULE_CHECK_INTERVAL_MS: number = 1000;
+
+  /** The shortest `every` a schedule may have (SPEC §10: 1 minute); tests lower it to run schedules quickly. */
+  @IsInt({ message: 'must be an integer of at least 1000 (milliseconds)' })
+  @Min(1000, { message: 'must be an integer of at least 1000 (milliseconds)' })
+  SCHEDULE_MIN_EVERY_MS: number = 60_000;
 }
 
 export class DispatcherEnv extends ServiceEnv {

@@ -1,4 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { HttpException, Inject, Injectable } from '@nestjs/common';
+import { LoadSimulatorEnv } from '@posthooks/config';
+import { simpleError } from '@posthooks/contracts';
 import { notFound } from '@posthooks/runtime';
 import { DataSource } from 'typeorm';
 import { assertMayActFor, Caller } from './caller.guard';
@@ -48,6 +50,16 @@ export function scheduleView(r: ScheduleRow) {
 const EVERY = `every_ms * interval '1 millisecond'`;
 const ADVANCE = `CASE WHEN next_run_at + ${EVERY} > now() THEN next_run_at + ${EVERY} ELSE now() + ${EVERY} END`;
 
+/** SPEC §10. */
+export const MAX_SCHEDULES = 20;
+
+/** `60000` → `1m`, `1500` → `1.5s`: a minimum as the user writes durations. */
+export function durationText(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
 /** Bounds one sweep, so a backlog is worked off over several ticks. */
 const MAX_RUNS_PER_SWEEP = 500;
 
@@ -57,17 +69,27 @@ export class SchedulesService {
   constructor(
     private readonly db: DataSource,
     private readonly simulator: Simulator,
+    @Inject(LoadSimulatorEnv) private readonly env: LoadSimulatorEnv,
   ) {}
 
+  /** At most MAX_SCHEDULES per account, `every` at least SCHEDULE_MIN_EVERY_MS (SPEC §10). */
   async create(caller: Caller, dto: ScheduleDto) {
     assertMayActFor(caller, dto.client_id);
+    const every = everyMs(dto.every)!;
+    if (every < this.env.SCHEDULE_MIN_EVERY_MS) throw new HttpException(simpleError(`every must be at least ${durationText(this.env.SCHEDULE_MIN_EVERY_MS)}`), 400);
     const s = specOf(dto);
-    const [row] = await this.db.query<ScheduleRow[]>(
-      `INSERT INTO schedules (client_id, destination_id, integration_name, tables, outcome, num_rows, every, every_ms, next_run_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::bigint, now() + $8::bigint * interval '1 millisecond') RETURNING *`,
-      [s.client_id, s.destination_id, s.integration_name, s.tables, s.outcome, s.num_rows, dto.every, everyMs(dto.every)],
-    );
-    return scheduleView(row);
+    return this.db.transaction(async (m) => {
+      // A lock per account (until commit) makes count-then-insert safe under concurrent creates.
+      await m.query('SELECT pg_advisory_xact_lock(hashtext($1), $2)', ['posthooks:load_simulator:schedules', s.client_id]);
+      const [{ n }] = await m.query<{ n: number }[]>('SELECT count(*)::int AS n FROM schedules WHERE client_id = $1', [s.client_id]);
+      if (n >= MAX_SCHEDULES) throw new HttpException(simpleError(`an account has at most ${MAX_SCHEDULES} schedules`), 400);
+      const [row] = await m.query<ScheduleRow[]>(
+        `INSERT INTO schedules (client_id, destination_id, integration_name, tables, outcome, num_rows, every, every_ms, next_run_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::bigint, now() + $8::bigint * interval '1 millisecond') RETURNING *`,
+        [s.client_id, s.destination_id, s.integration_name, s.tables, s.outcome, s.num_rows, dto.every, every],
+      );
+      return scheduleView(row);
+    });
   }
 
   async list(caller: Caller) {

@@ -8,6 +8,9 @@ export type Outcome = (typeof OUTCOMES)[number];
 /** Ids are Postgres `integer`s: a bigger one could name nothing and would fail the insert. */
 const MAX_ID = 2_147_483_647;
 
+/** SPEC §10: one event per table, so this bounds what one call publishes. */
+export const MAX_TABLES = 100;
+
 /** `POST /v1/simulations` (SPEC §7): one load event per table. */
 export class SimulationDto {
   @ApiProperty({ minimum: 1, description: "The account the loads are for: the key's own account, or any with the admin token." })
@@ -23,7 +26,7 @@ export class SimulationDto {
   integration_name: string;
 
   @ApiProperty({ type: [String], minItems: 1, maxItems: 100, example: ['orders', 'customers'] })
-  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(100)
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(MAX_TABLES, { message: `a simulation has at most ${MAX_TABLES} tables` })
   @IsString({ each: true }) @IsNotEmpty({ each: true }) @MaxLength(255, { each: true })
   tables: string[];
 
@@ -36,7 +39,10 @@ export class SimulationDto {
   num_rows?: number;
 }
 
-/** `every` is at least 1s (no flood) and at most a year (its milliseconds stay a sane timestamp offset). */
+/**
+ * `every` is a duration from 1s to a year (its milliseconds stay a sane timestamp offset).
+ * The service also holds it to `SCHEDULE_MIN_EVERY_MS` (1 minute, SPEC §10).
+ */
 export const MIN_EVERY_MS = 1000;
 export const MAX_EVERY_MS = 8760 * 3_600_000;
 const EVERY_RULE = 'every must be a duration from 1s to 8760h, e.g. 30s, 5m, 1h';
@@ -54,7 +60,7 @@ export function everyMs(value: unknown): number | undefined {
 
 /** `POST /v1/schedules`: the same load, repeated every interval. */
 export class ScheduleDto extends SimulationDto {
-  @ApiProperty({ example: '5m', description: 'A duration such as 30s, 5m, 1h; at least 1s.' })
+  @ApiProperty({ example: '5m', description: 'A duration such as 5m, 1h; at least 1m (SCHEDULE_MIN_EVERY_MS).' })
   @ValidateBy({ name: 'isScheduleInterval', validator: { validate: (v: unknown) => everyMs(v) !== undefined } }, { message: EVERY_RULE })
   every: string;
 }
