@@ -75,7 +75,7 @@ export class SchedulesService {
   /** At most MAX_SCHEDULES per account, `every` at least SCHEDULE_MIN_EVERY_MS (SPEC §10). */
   async create(caller: Caller, dto: ScheduleDto) {
     assertMayActFor(caller, dto.client_id);
-    const every = everyMs(dto.every)!;
+    const every = everyMs(dto.every) ?? 0; // the DTO has checked it
     if (every < this.env.SCHEDULE_MIN_EVERY_MS) throw new HttpException(simpleError(`every must be at least ${durationText(this.env.SCHEDULE_MIN_EVERY_MS)}`), 400);
     const s = specOf(dto);
     return this.db.transaction(async (m) => {
