@@ -4,7 +4,7 @@ import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { LoadEvent, Subjects } from '@posthooks/contracts';
 import { testEnv } from '@posthooks/testing';
 import { connect, JetStreamManager, NatsConnection } from 'nats';
-import { ConsumerOptions, JetStreamContext, JetStreamTransport, NatsNaming, provisionStreams } from '../src';
+import { ConsumerOptions, JetStreamContext, JetStreamExceptionFilter, JetStreamTransport, NatsNaming, provisionStreams } from '../src';
 
 export interface Handled {
   instance: string;
@@ -62,6 +62,8 @@ export async function startConsumer(
     drainTimeoutMs,
   });
   const app = await NestFactory.createMicroservice(ConsumerModule, { strategy, logger: false });
+  // As createServiceApp does: the transport sees what handlers throw.
+  app.useGlobalFilters(new JetStreamExceptionFilter());
   await app.listen();
   return { app, nc };
 }
