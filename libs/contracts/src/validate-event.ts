@@ -61,8 +61,8 @@ export function nestsDeeperThan(body: Uint8Array | string, limit: number): boole
 /** The same question for a value already in memory (what a publisher is given), walked with a stack of its own. */
 function valueNestsDeeperThan(root: unknown, limit: number, skip: ReadonlySet<string> = new Set()): boolean {
   const stack: [unknown, number][] = [[root, 0]];
-  while (stack.length > 0) {
-    const [value, depth] = stack.pop()!;
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const [value, depth] = item;
     if (typeof value !== 'object' || value === null) continue;
     if (depth + 1 > limit) return true;
     const children = Array.isArray(value) ? value : Object.entries(value).flatMap(([key, child]) => (depth === 0 && skip.has(key) ? [] : [child]));
