@@ -260,6 +260,8 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
     h.set(DeadLetterHeaders.OriginalSubject, subject);
     h.set(DeadLetterHeaders.OriginalStream, msg.info.stream);
     h.set(DeadLetterHeaders.OriginalSequence, String(msg.seq));
+    const msgId = msg.headers?.get('Nats-Msg-Id');
+    if (msgId) h.set(DeadLetterHeaders.OriginalMsgId, msgId);
     try {
       // The id makes a repeat after a crash between publish and ack a no-op.
       await this.js.publish(this.options.naming.deadLetterSubject(subject), msg.data, { msgID: `deadletter-${msg.info.stream}-${msg.seq}`, headers: h });

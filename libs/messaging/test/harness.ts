@@ -44,7 +44,7 @@ export async function startConsumer(
 ): Promise<{ app: INestMicroservice; nc: NatsConnection }> {
   @Controller()
   class LoadsController {
-    @EventPattern(Subjects.TableLoaded)
+    @EventPattern([Subjects.TableLoaded, Subjects.TableRejected])
     async onLoaded(@Payload() event: LoadEvent, @Ctx() ctx: JetStreamContext): Promise<unknown> {
       const h = { instance, event, deliveryCount: ctx.deliveryCount, eventId: event.event_id ?? ctx.fallbackEventId, at: Date.now() };
       recorder.handled.push(h);

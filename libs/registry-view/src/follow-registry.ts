@@ -60,6 +60,8 @@ export async function followRegistry(nc: NatsConnection, naming: NatsNaming, vie
     h.set(DeadLetterHeaders.OriginalSubject, subject);
     h.set(DeadLetterHeaders.OriginalStream, stream);
     h.set(DeadLetterHeaders.OriginalSequence, String(msg.seq));
+    const msgId = msg.headers?.get('Nats-Msg-Id');
+    if (msgId) h.set(DeadLetterHeaders.OriginalMsgId, msgId);
     // The transport's id for the same message: one dead letter however many services skip it.
     js.publish(naming.deadLetterSubject(subject), msg.data, { msgID: `deadletter-${stream}-${msg.seq}`, headers: h }).catch((err: Error) => log.warn(`could not dead-letter REGISTRY #${msg.seq}: ${err.message}`));
   };
