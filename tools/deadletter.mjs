@@ -88,7 +88,8 @@ function describe(seq, subject, header, data, time) {
 }
 
 function preview(data, width = 60) {
-  const text = Buffer.from(data).toString('utf8').replace(/[\u0000-\u001f\u007f]+/g, ' ');
+  // Control characters (newlines, escapes) would break the listing or the terminal.
+  const text = [...Buffer.from(data).toString('utf8')].map((c) => (c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f ? ' ' : c)).join('');
   return text.length > width ? `${text.slice(0, width)}… (${data.length} bytes)` : text;
 }
 
