@@ -17,6 +17,7 @@ describe('classifyFailure', () => {
     ['pg-pool: connect timed out, cause kept', failure('Connection terminated due to connection timeout', { cause: failure('Connection terminated unexpectedly') }), 'outage'],
     ['TypeORM QueryFailedError wrapping a pg outage', failure('Query failed', { driverError: failure('terminating connection', { code: '57P01' }) }), 'outage'],
     ['Node: several addresses refused (AggregateError)', Object.assign(new AggregateError([failure('connect ECONNREFUSED ::1:5432', { code: 'ECONNREFUSED' })], ''), {}), 'outage'],
+    ['a wrapper that quotes the network error but dropped it', failure('loading 20 records failed: connect ECONNREFUSED 127.0.0.1:5432'), 'outage'],
     ['DNS of the database host not answering (EAI_AGAIN)', failure('getaddrinfo EAI_AGAIN db', { code: 'EAI_AGAIN' }), 'outage'],
     // NATS
     ['NATS request timed out', failure('TIMEOUT', { code: 'TIMEOUT' }), 'outage'],

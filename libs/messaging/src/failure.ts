@@ -35,6 +35,8 @@ const OUTAGE_MESSAGES = [
   /insufficient (resources|storage)/i,
   /maximum (bytes|messages|messages per subject) exceeded/i,
   /no responders available/i,
+  // A network code quoted by an error that wraps another without keeping it as its cause.
+  /\b(ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN)\b/,
 ];
 
 /**

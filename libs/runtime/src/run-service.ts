@@ -1,6 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { NestMicroservice } from '@nestjs/microservices';
 import { ConfigError, loadEnv, ServiceEnv } from '@posthooks/config';
 import { ConsumerOptions, JetStreamExceptionFilter, JetStreamTransport, NATS_CONNECTION, NatsNaming } from '@posthooks/messaging';
 import { JsonLogger } from '@posthooks/observability';
@@ -57,7 +58,14 @@ export async function createServiceApp<E extends ServiceEnv>(def: ServiceDefinit
     });
     // Not the HTTP filter and pipes: the transport validates, and handler errors reach it
     // as thrown (an outage is retried, a bug dead-lettered after DEADLETTER_AFTER_MS).
-    app.connectMicroservice({ strategy }, { inheritAppConfig: false }).useGlobalFilters(new JetStreamExceptionFilter());
+    // Nest binds a handler's filters when it registers the listeners, which
+    // connectMicroservice does at once: so registration is deferred until the filter is
+    // in, then done as connectMicroservice would (the app's init hooks have already run).
+    const microservice = app.connectMicroservice<object>({ strategy }, { inheritAppConfig: false, deferInitialization: true }) as NestMicroservice;
+    microservice.useGlobalFilters(new JetStreamExceptionFilter());
+    microservice.registerListeners();
+    microservice.setIsInitialized(true);
+    microservice.setIsInitHookCalled(true);
     await app.startAllMicroservices();
   }
   return app;
