@@ -28,7 +28,7 @@ describe('tools/deadletter.mjs', () => {
   };
 
   beforeAll(async () => {
-    ({ nc, jsm, naming, url } = await freshNamespace());
+    ({ nc, jsm, naming, url } = await freshNamespace('deadletter_cli'));
     // Until "the operator fixes it", the handler refuses the tables named missing-*.
     let fixed = false;
     recorder.behaviour = (h) => {

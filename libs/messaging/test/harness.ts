@@ -24,10 +24,13 @@ export class Recorder {
   }
 }
 
-/** Each test gets its own namespace, hence its own streams. */
+/**
+ * Each test gets its own namespace, hence its own streams. `file` keeps test files apart:
+ * Jest runs several in one worker process, each with its own counter.
+ */
 let counter = 0;
-export async function freshNamespace(): Promise<{ nc: NatsConnection; jsm: JetStreamManager; naming: NatsNaming; url: string }> {
-  const env = testEnv(`messaging_${process.pid}_${counter++}`);
+export async function freshNamespace(file = 'messaging'): Promise<{ nc: NatsConnection; jsm: JetStreamManager; naming: NatsNaming; url: string }> {
+  const env = testEnv(`${file}_${process.pid}_${counter++}`);
   const nc = await connect({ servers: env.NATS_URL });
   const jsm = await nc.jetstreamManager();
   const naming = new NatsNaming(env.NATS_NAMESPACE);
