@@ -213,7 +213,14 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
 
     const key = `${c.durable}:${msg.seq}`;
     const ctx = new JetStreamContext(msg, subject);
-    const keepAlive = setInterval(() => msg.working(), Math.max(c.ackWaitMs / 3, 100));
+    const keepAlive = setInterval(() => {
+      try {
+        msg.working();
+      } catch {
+        // The connection closed under a handler still running (a drain timed out): a throw
+        // here would be an uncaught exception; the server redelivers after ack_wait instead.
+      }
+    }, Math.max(c.ackWaitMs / 3, 100));
     const timer = handlerSeconds.startTimer({ consumer: c.durable, subject });
     try {
       await lastValueFrom(this.transformToObservable(await handler(parsed.event, ctx)), { defaultValue: undefined });
