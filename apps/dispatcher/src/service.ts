@@ -13,10 +13,10 @@ export const dispatcher: ServiceDefinition<DispatcherEnv> = {
   consumers: (env) => [
     // Fan-out is quick (one batched statement; the first attempts then run on their own); order does not matter.
     // A short ack wait: what a crashed replica held comes back to the others soon.
-    { stream: 'LOADS', durable: 'dispatcher', concurrency: 16, ackWaitMs: 10_000, maxDeliver: 200 },
+    { stream: 'LOADS', durable: 'dispatcher', concurrency: 16, ackWaitMs: 10_000 },
     // Each message is one attempt; ack_wait covers the slowest one (working() keeps it
-    // alive meanwhile). Failures of the attempt are scheduled by the worker, so only
-    // unexpected errors (Postgres down) count toward maxDeliver, and there are many.
-    { stream: 'DELIVERIES', durable: 'dispatcher-deliveries', concurrency: env.DELIVERY_CONCURRENCY, ackWaitMs: env.DELIVERY_TIMEOUT_MS + 5_000, maxDeliver: 1000 },
+    // alive meanwhile). Failures of the attempt are scheduled by the worker; Postgres or
+    // NATS down is retried by the transport without counting toward dead-lettering.
+    { stream: 'DELIVERIES', durable: 'dispatcher-deliveries', concurrency: env.DELIVERY_CONCURRENCY, ackWaitMs: env.DELIVERY_TIMEOUT_MS + 5_000 },
   ],
 };

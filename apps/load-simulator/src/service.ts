@@ -13,5 +13,5 @@ export const loadSimulator: ServiceDefinition<LoadSimulatorEnv> = {
   },
   // Each message waits in its batch until the flush, so many are in flight at once; their
   // bytes are bounded too (bench: 500 messages of 512 KiB held 926 MB while flushes queued).
-  consumers: () => [{ stream: 'INGEST', durable: 'load-simulator', concurrency: MESSAGES_IN_FLIGHT, maxBytesInFlight: BYTES_IN_FLIGHT, fetchBatch: 16, ackWaitMs: 60_000, maxDeliver: 200 }],
+  consumers: () => [{ stream: 'INGEST', durable: 'load-simulator', concurrency: MESSAGES_IN_FLIGHT, maxBytesInFlight: BYTES_IN_FLIGHT, fetchBatch: 16, ackWaitMs: 60_000 }],
 };

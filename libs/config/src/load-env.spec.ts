@@ -48,6 +48,15 @@ describe('loadEnv', () => {
     expect(env).not.toHaveProperty('PATH');
   });
 
+  it('reads the dead-letter horizon and the message retry delays, 20 min and 1 s to 1 min by default', () => {
+    expect(loadEnv(ServiceEnv, { PORT: '1' })).toMatchObject({ DEADLETTER_AFTER_MS: 1_200_000, MESSAGE_RETRY_BASE_MS: 1000, MESSAGE_RETRY_MAX_MS: 60_000 });
+    expect(loadEnv(ServiceEnv, { PORT: '1', DEADLETTER_AFTER_MS: '30000', MESSAGE_RETRY_BASE_MS: '200', MESSAGE_RETRY_MAX_MS: '2000' })).toMatchObject({ DEADLETTER_AFTER_MS: 30000, MESSAGE_RETRY_BASE_MS: 200, MESSAGE_RETRY_MAX_MS: 2000 });
+    const message = configError(() => loadEnv(ServiceEnv, { PORT: '1', DEADLETTER_AFTER_MS: '10', MESSAGE_RETRY_BASE_MS: '0', MESSAGE_RETRY_MAX_MS: '2h' })).message;
+    expect(message).toContain('DEADLETTER_AFTER_MS: must be an integer of at least 1000');
+    expect(message).toContain('MESSAGE_RETRY_BASE_MS: must be an integer from 1 to 3600000');
+    expect(message).toContain('MESSAGE_RETRY_MAX_MS: must be an integer from 1 to 3600000');
+  });
+
   it('keeps the default for an empty variable instead of converting it to 0', () => {
     expect(loadEnv(DispatcherEnv, { PORT: '' }).PORT).toBe(3004);
   });

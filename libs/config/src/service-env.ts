@@ -46,4 +46,24 @@ export class ServiceEnv {
   @IsInt({ message: 'must be a non-negative integer (milliseconds)' })
   @Min(0, { message: 'must be a non-negative integer (milliseconds)' })
   SHUTDOWN_TIMEOUT_MS: number = 10_000;
+
+  /**
+   * A message whose handler keeps failing with a real error for this long is
+   * dead-lettered; outages (Postgres or NATS out of reach) never count (libs/messaging failure.ts).
+   */
+  @IsInt({ message: 'must be an integer of at least 1000 (milliseconds)' })
+  @Min(1000, { message: 'must be an integer of at least 1000 (milliseconds)' })
+  DEADLETTER_AFTER_MS: number = 20 * 60_000;
+
+  /** First delay before a failed message is redelivered, doubled per delivery... */
+  @IsInt({ message: 'must be an integer from 1 to 3600000 (milliseconds)' })
+  @Min(1, { message: 'must be an integer from 1 to 3600000 (milliseconds)' })
+  @Max(3_600_000, { message: 'must be an integer from 1 to 3600000 (milliseconds)' })
+  MESSAGE_RETRY_BASE_MS: number = 1000;
+
+  /** ...up to this (also the longest wait after an outage ends before work resumes). */
+  @IsInt({ message: 'must be an integer from 1 to 3600000 (milliseconds)' })
+  @Min(1, { message: 'must be an integer from 1 to 3600000 (milliseconds)' })
+  @Max(3_600_000, { message: 'must be an integer from 1 to 3600000 (milliseconds)' })
+  MESSAGE_RETRY_MAX_MS: number = 60_000;
 }

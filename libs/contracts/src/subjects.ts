@@ -42,4 +42,6 @@ export const DeadLetterHeaders = {
   OriginalSubject: 'Posthooks-Original-Subject',
   OriginalStream: 'Posthooks-Original-Stream',
   OriginalSequence: 'Posthooks-Original-Sequence',
+  /** The original's Nats-Msg-Id, if it had one: `npm run deadletter -- replay` publishes under it again. */
+  OriginalMsgId: 'Posthooks-Original-Msg-Id',
 } as const;

@@ -12,3 +12,9 @@ export const handlerSeconds = new Histogram({
   labelNames: ['consumer', 'subject'] as const,
   buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
 });
+
+export const messageFailures = new Counter({
+  name: 'posthooks_message_failures_total',
+  help: 'Handler failures other than RetryLater and DeadLetter, by kind: outage (Postgres or NATS out of reach, retried without counting toward dead-lettering) or error',
+  labelNames: ['consumer', 'subject', 'kind'] as const,
+});

@@ -5,7 +5,8 @@ import { Consumer, ConsumerMessages, headers as natsHeaders, JetStreamClient, Js
 import { lastValueFrom } from 'rxjs';
 import { JetStreamContext } from './context';
 import { verdictOf } from './errors';
-import { handlerSeconds, messagesHandled } from './metrics';
+import { classifyFailure, decideFailure } from './failure';
+import { handlerSeconds, messagesHandled, messageFailures } from './metrics';
 import { NatsNaming } from './naming';
 import { provisionConsumer } from './provisioning';
 import { Semaphore } from './semaphore';
@@ -20,10 +21,16 @@ export interface ConsumerOptions {
   concurrency?: number;
   /** Unacked time before the server redelivers (default 30 s); slow handlers call working(). */
   ackWaitMs?: number;
-  /** Deliveries before a message whose handler keeps failing unexpectedly is dead-lettered (default 20). RetryLater never counts. */
-  maxDeliver?: number;
-  /** First retry delay after an unexpected handler error, doubled per delivery, capped at 1 min (default 1 s). */
-  retryDelayMs?: number;
+  /**
+   * How long a message whose handler keeps failing with real errors is retried before it
+   * is dead-lettered (default 20 min, DEADLETTER_AFTER_MS). Outages (Postgres or NATS out
+   * of reach, see failure.ts) and RetryLater never count: they are retried forever.
+   */
+  deadLetterAfterMs?: number;
+  /** First retry delay after a handler failure, doubled per delivery (default 1 s, MESSAGE_RETRY_BASE_MS)... */
+  retryBaseMs?: number;
+  /** ...up to this (default 1 min, MESSAGE_RETRY_MAX_MS). */
+  retryMaxMs?: number;
   /**
    * Bytes of messages whose handlers are still running, above which no more are fetched
    * (default: no limit). For handlers that hold their messages (a batch waiting to be
@@ -49,8 +56,14 @@ type ResolvedConsumer = Required<Omit<ConsumerOptions, 'filterSubject' | 'maxByt
  * A NestJS transport over JetStream durable pull consumers: `@EventPattern('table.loaded')`
  * handlers get the validated event and a JetStreamContext. A handler that returns acks
  * the message; one that throws RetryLater is redelivered after its delay; anything that
- * can never succeed (not JSON, fails validation, DeadLetter) goes to DEADLETTER and is
- * acked, so a bad message never blocks a consumer.
+ * can never succeed (too large, too deep, not JSON, fails validation, DeadLetter) goes to
+ * DEADLETTER and is acked, so a bad message never blocks a consumer. Any other failure is
+ * retried with capped backoff: forever while it is an outage, and until it has failed
+ * for `deadLetterAfterMs` when it is a real error (failure.ts decides which).
+ *
+ * Register JetStreamExceptionFilter on the microservice: without it Nest hands the
+ * transport "Internal server error" instead of the handler's error, and an outage
+ * cannot be told from a bug.
  */
 export class JetStreamTransport extends Server implements CustomTransportStrategy {
   private readonly log = new Logger('JetStreamTransport');
@@ -60,6 +73,7 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
   private readonly batches = new Set<ConsumerMessages>();
   private loops: Promise<void>[] = [];
   private readonly handlers = new Map<string, ReturnType<Server['getHandlerByPattern']>>();
+  private readonly streaks = new FailureStreaks();
   private running = false;
 
   constructor(private readonly options: JetStreamTransportOptions) {
@@ -68,8 +82,9 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
     this.consumers = options.consumers.map((c) => ({
       concurrency: 16,
       ackWaitMs: 30_000,
-      maxDeliver: 20,
-      retryDelayMs: 1000,
+      deadLetterAfterMs: 20 * 60_000,
+      retryBaseMs: 1000,
+      retryMaxMs: 60_000,
       ...c,
     }));
   }
@@ -134,13 +149,16 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
             await slots.acquire();
             const size = msg.data.length;
             bytesInFlight += size;
-            const work = this.handle(c, msg).finally(() => {
-              slots.release();
-              bytesInFlight -= size;
-              bytesFreed?.();
-              bytesFreed = undefined;
-              this.inFlight.delete(work);
-            });
+            // handle() never rejects; the catch is there so that no promise of ours can go unobserved.
+            const work = this.handle(c, msg)
+              .catch((err: unknown) => this.log.error(`${msg.subject} #${msg.seq} (${c.durable}): ${messageOf(err)}`))
+              .finally(() => {
+                slots.release();
+                bytesInFlight -= size;
+                bytesFreed?.();
+                bytesFreed = undefined;
+                this.inFlight.delete(work);
+              });
             this.inFlight.add(work);
           }
         } finally {
@@ -155,7 +173,25 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
     }
   }
 
+  /**
+   * Settles one message, whatever happens: this promise never rejects. What goes wrong
+   * outside the handler (a bug here, a connection closing under an ack) is logged and the
+   * message handed back for a later delivery.
+   */
   private async handle(c: ResolvedConsumer, msg: JsMsg): Promise<void> {
+    try {
+      await this.settle(c, msg);
+    } catch (err) {
+      this.log.error(`${msg.subject} #${msg.seq} (${c.durable}) could not be settled, it will be redelivered: ${messageOf(err)}`);
+      try {
+        msg.nak(c.retryMaxMs);
+      } catch {
+        // The connection is gone: the server redelivers after ack_wait.
+      }
+    }
+  }
+
+  private async settle(c: ResolvedConsumer, msg: JsMsg): Promise<void> {
     const subject = this.options.naming.logical(msg.subject) ?? msg.subject;
     const count = (outcome: string) => messagesHandled.inc({ consumer: c.durable, subject, outcome });
 
@@ -166,27 +202,57 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
       return count('ignored');
     }
     if (!(subject in EventClasses)) return this.deadLetter(c, msg, subject, `no contract for subject ${subject}`);
-    const parsed = parseEvent(subject as Subject, msg.data);
+    let parsed: ReturnType<typeof parseEvent>;
+    try {
+      parsed = parseEvent(subject as Subject, msg.data);
+    } catch (err) {
+      // parseEvent bounds what it parses and should never throw; if it does, the message is why.
+      parsed = { ok: false, reason: `could not be parsed: ${messageOf(err)}` };
+    }
     if (!parsed.ok) return this.deadLetter(c, msg, subject, parsed.reason);
 
+    const key = `${c.durable}:${msg.seq}`;
     const ctx = new JetStreamContext(msg, subject);
-    const keepAlive = setInterval(() => msg.working(), Math.max(c.ackWaitMs / 3, 100));
+    const keepAlive = setInterval(() => {
+      try {
+        msg.working();
+      } catch {
+        // The connection closed under a handler still running (a drain timed out): a throw
+        // here would be an uncaught exception; the server redelivers after ack_wait instead.
+      }
+    }, Math.max(c.ackWaitMs / 3, 100));
     const timer = handlerSeconds.startTimer({ consumer: c.durable, subject });
     try {
       await lastValueFrom(this.transformToObservable(await handler(parsed.event, ctx)), { defaultValue: undefined });
+      this.streaks.end(key);
       msg.ack();
       count('ack');
     } catch (err) {
       const verdict = verdictOf(err);
+      if (verdict?.posthooks === 'deadletter') {
+        this.streaks.end(key);
+        return this.deadLetter(c, msg, subject, verdict.reason);
+      }
+      if (verdict?.posthooks === 'retry') {
+        // The handler's own schedule: it decided, so this is no failure streak.
+        this.streaks.end(key);
+        this.log.warn(`${subject} #${msg.seq} (${c.durable}) will be retried in ${verdict.delayMs} ms: ${verdict.reason}`);
+        msg.nak(verdict.delayMs);
+        return count('retry');
+      }
+      const kind = classifyFailure(err);
+      const reason = messageOf(err);
       const deliveries = msg.info.redeliveryCount;
-      if (verdict?.posthooks === 'deadletter') return this.deadLetter(c, msg, subject, verdict.reason);
-      // Nest's RPC filter turns an unexpected error into {status, message} (and logs the original).
-      const reason = verdict?.reason ?? messageOf(err);
-      // A requested retry is the handler's own schedule; only unexpected failures count toward maxDeliver.
-      if (verdict === undefined && deliveries >= c.maxDeliver) return this.deadLetter(c, msg, subject, `gave up after ${deliveries} deliveries: ${reason}`);
-      const delay = verdict?.posthooks === 'retry' ? verdict.delayMs : Math.min(c.retryDelayMs * 2 ** (deliveries - 1), 60_000);
-      this.log.warn(`${subject} #${msg.seq} (${c.durable}) will be retried in ${delay} ms: ${reason}`);
-      msg.nak(delay);
+      messageFailures.inc({ consumer: c.durable, subject, kind });
+      const failingForMs = kind === 'outage' ? this.streaks.end(key) : this.streaks.failed(key);
+      const decision = decideFailure(kind, deliveries, failingForMs, c, reason);
+      if (decision.action === 'deadletter') {
+        this.streaks.end(key);
+        return this.deadLetter(c, msg, subject, decision.reason);
+      }
+      if (kind === 'error' && failingForMs === 0) this.log.error(`${subject} #${msg.seq} (${c.durable}) failed: ${stackOf(err)}`);
+      this.log.warn(`${subject} #${msg.seq} (${c.durable}) will be retried in ${decision.delayMs} ms (${kind}, delivery ${deliveries}): ${reason}`);
+      msg.nak(decision.delayMs);
       count('retry');
     } finally {
       clearInterval(keepAlive);
@@ -201,6 +267,8 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
     h.set(DeadLetterHeaders.OriginalSubject, subject);
     h.set(DeadLetterHeaders.OriginalStream, msg.info.stream);
     h.set(DeadLetterHeaders.OriginalSequence, String(msg.seq));
+    const msgId = msg.headers?.get('Nats-Msg-Id');
+    if (msgId) h.set(DeadLetterHeaders.OriginalMsgId, msgId);
     try {
       // The id makes a repeat after a crash between publish and ack a no-op.
       await this.js.publish(this.options.naming.deadLetterSubject(subject), msg.data, { msgID: `deadletter-${msg.info.stream}-${msg.seq}`, headers: h });
@@ -218,4 +286,41 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
 function messageOf(err: unknown): string {
   if (typeof err === 'object' && err !== null && 'message' in err && typeof err.message === 'string') return err.message;
   return String(err);
+}
+
+function stackOf(err: unknown): string {
+  return err instanceof Error && err.stack ? err.stack : messageOf(err);
+}
+
+/**
+ * When each message this process handles started failing with real errors, delivery
+ * after delivery. In memory: a restart, or a redelivery to another replica, starts the
+ * count again, which can only make a message wait longer before it is dead-lettered,
+ * never lose it. Entries of messages that went elsewhere are swept.
+ */
+class FailureStreaks {
+  private readonly since = new Map<string, { first: number; last: number }>();
+  private lastSweep = Date.now();
+
+  /** Records a real failure; how long the streak has lasted (0 for its first failure). */
+  failed(key: string, now = Date.now()): number {
+    this.sweep(now);
+    const streak = this.since.get(key) ?? { first: now, last: now };
+    streak.last = now;
+    this.since.set(key, streak);
+    return now - streak.first;
+  }
+
+  /** Ends a streak (success, outage, retry requested, dead-lettered); 0. */
+  end(key: string): number {
+    this.since.delete(key);
+    return 0;
+  }
+
+  private sweep(now: number): void {
+    if (now - this.lastSweep < 60_000) return;
+    this.lastSweep = now;
+    // A streak not seen for an hour went to another replica (or was settled there).
+    for (const [key, streak] of this.since) if (now - streak.last > 3_600_000) this.since.delete(key);
+  }
 }

@@ -4,7 +4,7 @@ import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { LoadEvent, Subjects } from '@posthooks/contracts';
 import { testEnv } from '@posthooks/testing';
 import { connect, JetStreamManager, NatsConnection } from 'nats';
-import { ConsumerOptions, JetStreamContext, JetStreamTransport, NatsNaming, provisionStreams } from '../src';
+import { ConsumerOptions, JetStreamContext, JetStreamExceptionFilter, JetStreamTransport, NatsNaming, provisionStreams } from '../src';
 
 export interface Handled {
   instance: string;
@@ -24,10 +24,13 @@ export class Recorder {
   }
 }
 
-/** Each test gets its own namespace, hence its own streams. */
+/**
+ * Each test gets its own namespace, hence its own streams. `file` keeps test files apart:
+ * Jest runs several in one worker process, each with its own counter.
+ */
 let counter = 0;
-export async function freshNamespace(): Promise<{ nc: NatsConnection; jsm: JetStreamManager; naming: NatsNaming; url: string }> {
-  const env = testEnv(`messaging_${process.pid}_${counter++}`);
+export async function freshNamespace(file = 'messaging'): Promise<{ nc: NatsConnection; jsm: JetStreamManager; naming: NatsNaming; url: string }> {
+  const env = testEnv(`${file}_${process.pid}_${counter++}`);
   const nc = await connect({ servers: env.NATS_URL });
   const jsm = await nc.jetstreamManager();
   const naming = new NatsNaming(env.NATS_NAMESPACE);
@@ -44,7 +47,7 @@ export async function startConsumer(
 ): Promise<{ app: INestMicroservice; nc: NatsConnection }> {
   @Controller()
   class LoadsController {
-    @EventPattern(Subjects.TableLoaded)
+    @EventPattern([Subjects.TableLoaded, Subjects.TableRejected])
     async onLoaded(@Payload() event: LoadEvent, @Ctx() ctx: JetStreamContext): Promise<unknown> {
       const h = { instance, event, deliveryCount: ctx.deliveryCount, eventId: event.event_id ?? ctx.fallbackEventId, at: Date.now() };
       recorder.handled.push(h);
@@ -62,6 +65,8 @@ export async function startConsumer(
     drainTimeoutMs,
   });
   const app = await NestFactory.createMicroservice(ConsumerModule, { strategy, logger: false });
+  // As createServiceApp does: the transport sees what handlers throw.
+  app.useGlobalFilters(new JetStreamExceptionFilter());
   await app.listen();
   return { app, nc };
 }

@@ -1,5 +1,6 @@
 import { DeadLetterHeaders, Subjects } from '@posthooks/contracts';
-import { rawNatsPublish, waitFor } from '@posthooks/testing';
+import { freePort, rawNatsPublish, waitFor } from '@posthooks/testing';
+import { Client } from 'pg';
 import { JetStreamManager, NatsConnection } from 'nats';
 import { DeadLetter, EventPublisher, NatsNaming, provisionStreams, RetryLater } from '../src';
 import { freshNamespace, loadEvent, Recorder, startConsumer, stopConsumer } from './harness';
@@ -28,6 +29,15 @@ describe('JetStreamTransport on the real nats-server', () => {
     await waitFor(`${expected} dead letters`, async () => (await jsm.streams.info(stream)).state.messages === expected);
     return Promise.all(Array.from({ length: expected }, (_, i) => jsm.streams.getMessage(stream, { seq: i + 1 })));
   };
+
+  // A handler promise nobody observed would surface here (in a service: the process died).
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  beforeAll(() => process.on('unhandledRejection', onUnhandled));
+  afterAll(() => {
+    process.off('unhandledRejection', onUnhandled);
+    expect(unhandled).toEqual([]);
+  });
 
   beforeEach(async () => {
     ({ nc, jsm, naming, url } = await freshNamespace());
@@ -74,7 +84,7 @@ describe('JetStreamTransport on the real nats-server', () => {
     recorder.behaviour = (h) => {
       if (h.deliveryCount < 3) throw new Error('database hiccup');
     };
-    await start('a', { retryDelayMs: 100 });
+    await start('a', { retryBaseMs: 100 });
     await publisher.publish(Subjects.TableLoaded, loadEvent('orders'), { msgId: 'retry-2' });
 
     await waitFor('the third delivery', () => recorder.handled.length >= 3);
@@ -102,18 +112,56 @@ describe('JetStreamTransport on the real nats-server', () => {
     expect(recorder.tables()).toEqual(['after-the-bad-ones']);
   });
 
-  it('dead-letters what a handler says can never succeed, and what keeps failing past maxDeliver', async () => {
+  it('dead-letters what a handler says can never succeed, and a real error once it has failed for the horizon', async () => {
     recorder.behaviour = (h) => {
       if (h.event.table_name === 'poison') throw new DeadLetter('destination 7 does not exist');
       throw new Error('always broken');
     };
-    await start('a', { maxDeliver: 2, retryDelayMs: 50 });
+    await start('a', { deadLetterAfterMs: 500, retryBaseMs: 20, retryMaxMs: 50 });
     await publisher.publish(Subjects.TableLoaded, loadEvent('poison'), { msgId: 'p1' });
     await publisher.publish(Subjects.TableLoaded, loadEvent('flaky'), { msgId: 'p2' });
 
     const reasons = (await deadLetters(2)).map((m) => m.header.get(DeadLetterHeaders.Reason)).sort();
-    expect(reasons).toEqual(['destination 7 does not exist', 'gave up after 2 deliveries: Internal server error']);
+    expect(reasons).toEqual(['destination 7 does not exist', expect.stringMatching(/^failed for \d+ s over \d+ deliveries: always broken$/)]);
     await consumerIdle();
+    const flaky = recorder.handled.filter((h) => h.event.table_name === 'flaky');
+    // Dead-lettered by time, not by a count: retried for at least the horizon.
+    expect(flaky[flaky.length - 1].at - flaky[0].at).toBeGreaterThanOrEqual(450);
+    expect(flaky.length).toBeGreaterThan(3);
+  });
+
+  it('never dead-letters while the database is out of reach: retried with capped backoff past the horizon and past 20 deliveries', async () => {
+    // A real connection error from the pg driver: a port where nothing listens.
+    const closedPort = await freePort();
+    recorder.behaviour = async (h) => {
+      if (h.deliveryCount <= 25) await new Client({ host: '127.0.0.1', port: closedPort, user: 'postgres', connectionTimeoutMillis: 2000 }).connect();
+    };
+    await start('a', { deadLetterAfterMs: 300, retryBaseMs: 10, retryMaxMs: 40 });
+    await publisher.publish(Subjects.TableLoaded, loadEvent('during-outage'), { msgId: 'outage-1' });
+
+    await waitFor('the delivery after the outage', () => recorder.handled.length >= 26, { timeoutMs: 15_000 });
+    await consumerIdle();
+    expect(recorder.handled.map((h) => h.deliveryCount)).toEqual(Array.from({ length: 26 }, (_, i) => i + 1));
+    expect(recorder.handled[25].at - recorder.handled[0].at).toBeGreaterThan(300);
+    expect((await jsm.streams.info(naming.stream('DEADLETTER'))).state.messages).toBe(0);
+  });
+
+  it('dead-letters a table.loaded nested 5,000 deep (it killed the dispatcher) with the reason, and handles the next one', async () => {
+    await start('a', { concurrency: 1 });
+    const deep = '{"a":'.repeat(5000) + '1' + '}'.repeat(5000);
+    const body = `{"client_id":1,"integration_name":"shopify","table_name":"deep","bookmark_metadata":${deep}}`;
+    expect(body.length).toBeGreaterThan(30_000);
+    await rawNatsPublish(url, naming.subject(Subjects.TableLoaded), body);
+    await publisher.publish(Subjects.TableLoaded, loadEvent('after-the-deep-one'), { msgId: 'after-deep' });
+
+    await waitFor('the good event', () => recorder.tables().includes('after-the-deep-one'));
+    const [parked] = await deadLetters(1);
+    expect(parked.header.get(DeadLetterHeaders.Reason)).toBe('nested deeper than 64 levels');
+    expect(parked.header.get(DeadLetterHeaders.OriginalSubject)).toBe('table.loaded');
+    expect(Buffer.from(parked.data).toString()).toBe(body);
+    await consumerIdle();
+    expect(recorder.tables()).toEqual(['after-the-deep-one']);
+    expect(unhandled).toEqual([]);
   });
 
   it('stores a duplicate Nats-Msg-Id once', async () => {

@@ -1,14 +1,26 @@
 import { Logger } from '@nestjs/common';
-import { parseEvent, Streams, Subject } from '@posthooks/contracts';
+import { DeadLetterHeaders, EventClasses, parseEvent, Streams, Subject } from '@posthooks/contracts';
 import { NatsNaming } from '@posthooks/messaging';
-import { ConsumerMessages, NatsConnection } from 'nats';
-import { Gauge } from 'prom-client';
+import { ConsumerMessages, headers as natsHeaders, JsMsg, NatsConnection } from 'nats';
+import { Counter, Gauge } from 'prom-client';
 import { RegistryView } from './registry-view';
 
 const viewSequence = new Gauge({
   name: 'posthooks_registry_view_sequence',
   help: 'Last REGISTRY stream sequence applied to this service\'s view (compare with the stream\'s last sequence for the lag)',
 });
+
+const skippedEvents = new Counter({
+  name: 'posthooks_registry_events_skipped_total',
+  help: 'REGISTRY messages this service could not apply (too large, too deep, not JSON, invalid, or refused by the view) and skipped',
+});
+
+/**
+ * Window within which a skipped message is also dead-lettered: the stream's Nats-Msg-Id
+ * de-duplication window (2 min), so the services that meet it at about the same time
+ * (when it arrives, or a start just after) park it once between them.
+ */
+const DEADLETTER_WITHIN_MS = 2 * 60 * 1000;
 
 export interface RegistryFollower {
   /** Resolves once every event that was in the stream at start has been applied. */
@@ -20,36 +32,69 @@ export interface RegistryFollower {
  * Fills a view from the REGISTRY stream and keeps it current. It reads from the first
  * message with an ordered consumer (ephemeral, in order, no acks), so a service that
  * restarts rebuilds its view from the stream alone.
+ *
+ * Every service reads every REGISTRY message at every start, so none may stop the view:
+ * one that cannot be applied is skipped with a log line and a metric, and the view goes
+ * on with the next. Older than the de-duplication window, it was dead-lettered when it
+ * was new (or nothing was running then): only the log line and the metric.
  */
 export async function followRegistry(nc: NatsConnection, naming: NatsNaming, view: RegistryView): Promise<RegistryFollower> {
   const log = new Logger('RegistryView');
   const stream = naming.stream(Streams.REGISTRY.name);
   const jsm = await nc.jetstreamManager();
+  const js = nc.jetstream();
   const lastAtStart = (await jsm.streams.info(stream)).state.last_seq;
-  const consumer = await nc.jetstream().consumers.get(stream);
+  const consumer = await js.consumers.get(stream);
   const messages: ConsumerMessages = await consumer.consume();
 
   let caughtUpResolve!: () => void;
   const caughtUp = new Promise<void>((resolve) => (caughtUpResolve = resolve));
   if (lastAtStart === 0) caughtUpResolve();
 
+  const skip = (msg: JsMsg, subject: string, reason: string) => {
+    skippedEvents.inc();
+    log.warn(`skipped REGISTRY #${msg.seq} (${subject}): ${reason}`);
+    if (Date.now() - msg.info.timestampNanos / 1e6 > DEADLETTER_WITHIN_MS) return;
+    const h = natsHeaders();
+    h.set(DeadLetterHeaders.Reason, reason.replace(/[\r\n]+/g, ' ').slice(0, 1024));
+    h.set(DeadLetterHeaders.OriginalSubject, subject);
+    h.set(DeadLetterHeaders.OriginalStream, stream);
+    h.set(DeadLetterHeaders.OriginalSequence, String(msg.seq));
+    const msgId = msg.headers?.get('Nats-Msg-Id');
+    if (msgId) h.set(DeadLetterHeaders.OriginalMsgId, msgId);
+    // The transport's id for the same message: one dead letter however many services skip it.
+    js.publish(naming.deadLetterSubject(subject), msg.data, { msgID: `deadletter-${stream}-${msg.seq}`, headers: h }).catch((err: Error) => log.warn(`could not dead-letter REGISTRY #${msg.seq}: ${err.message}`));
+  };
+
   const done = (async () => {
     for await (const msg of messages) {
-      const subject = naming.logical(msg.subject) as Subject;
-      const parsed = parseEvent(subject, msg.data);
-      // The registry validates before publishing; anything else here is not ours to act on.
-      if (parsed.ok) view.apply(subject, parsed.event as Parameters<RegistryView['apply']>[1]);
-      else log.warn(`skipped REGISTRY #${msg.seq}: ${parsed.reason}`);
+      const subject = naming.logical(msg.subject) ?? msg.subject;
+      try {
+        if (subject in EventClasses) {
+          const parsed = parseEvent(subject as Subject, msg.data);
+          // The registry validates before publishing; anything else here is not ours to act on.
+          if (parsed.ok) view.apply(subject, parsed.event as Parameters<RegistryView['apply']>[1]);
+          else skip(msg, subject, parsed.reason);
+        } else {
+          // A newer registry's event: not for this version to act on, nor to park.
+          skippedEvents.inc();
+          log.warn(`skipped REGISTRY #${msg.seq}: no contract for subject ${subject}`);
+        }
+      } catch (err) {
+        skip(msg, subject, `could not be applied: ${(err as Error).message}`);
+      }
       viewSequence.set(msg.seq);
       if (msg.seq >= lastAtStart) caughtUpResolve();
     }
   })();
+  // The loop ends only when stopped; should the client fail it, say so rather than leave the rejection unobserved.
+  done.catch((err: Error) => log.error(`stopped following REGISTRY: ${err.message}`));
 
   return {
     caughtUp,
     async stop() {
       messages.stop();
-      await done;
+      await done.catch(() => undefined);
     },
   };
 }

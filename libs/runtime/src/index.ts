@@ -6,3 +6,4 @@ export * from './json-body';
 export * from './openapi';
 export * from './route-id';
 export * from './periodic-task';
+export { handleProcessFailures, unhandledRejections } from './process-failures';

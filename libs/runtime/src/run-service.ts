@@ -1,12 +1,14 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { NestMicroservice } from '@nestjs/microservices';
 import { ConfigError, loadEnv, ServiceEnv } from '@posthooks/config';
-import { ConsumerOptions, JetStreamTransport, NATS_CONNECTION, NatsNaming } from '@posthooks/messaging';
+import { ConsumerOptions, JetStreamExceptionFilter, JetStreamTransport, NATS_CONNECTION, NatsNaming } from '@posthooks/messaging';
 import { JsonLogger } from '@posthooks/observability';
 import { ContractExceptionFilter } from './contract-exception.filter';
 import { jsonBody, MalformedJsonBody } from './json-body';
 import { projectVersion, serveOpenApi } from './openapi';
+import { handleProcessFailures } from './process-failures';
 import { contractValidationPipe } from './validation';
 
 export interface ServiceDefinition<E extends ServiceEnv> {
@@ -50,11 +52,20 @@ export async function createServiceApp<E extends ServiceEnv>(def: ServiceDefinit
     const strategy = new JetStreamTransport({
       connection: app.get(NATS_CONNECTION),
       naming: app.get(NatsNaming),
-      consumers,
+      // One retry policy for every consumer of every service, from the environment.
+      consumers: consumers.map((c) => ({ ...c, deadLetterAfterMs: env.DEADLETTER_AFTER_MS, retryBaseMs: env.MESSAGE_RETRY_BASE_MS, retryMaxMs: env.MESSAGE_RETRY_MAX_MS })),
       drainTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     });
-    // Not the HTTP filter and pipes: the transport validates, and RPC errors steer the acks.
-    app.connectMicroservice({ strategy }, { inheritAppConfig: false });
+    // Not the HTTP filter and pipes: the transport validates, and handler errors reach it
+    // as thrown (an outage is retried, a bug dead-lettered after DEADLETTER_AFTER_MS).
+    // Nest binds a handler's filters when it registers the listeners, which
+    // connectMicroservice does at once: so registration is deferred until the filter is
+    // in, then done as connectMicroservice would (the app's init hooks have already run).
+    const microservice = app.connectMicroservice<object>({ strategy }, { inheritAppConfig: false, deferInitialization: true }) as NestMicroservice;
+    microservice.useGlobalFilters(new JetStreamExceptionFilter());
+    microservice.registerListeners();
+    microservice.setIsInitialized(true);
+    microservice.setIsInitHookCalled(true);
     await app.startAllMicroservices();
   }
   return app;
@@ -76,6 +87,7 @@ export async function runService<E extends ServiceEnv>(def: ServiceDefinition<E>
   }
 
   const logger = new JsonLogger(def.name, env.LOG_LEVEL);
+  handleProcessFailures(logger);
   try {
     const app = await createServiceApp(def, env);
     app.enableShutdownHooks();
