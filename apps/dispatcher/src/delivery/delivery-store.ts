@@ -12,6 +12,8 @@ export interface DeliveryRow {
   event_id: string;
   event_type: string;
   body: string;
+  /** sha256 of what the load event said (eventHash); null for pings and older rows. */
+  event_hash: string | null;
   state: DeliveryState;
   round: number;
   round_attempts: number;
@@ -23,7 +25,10 @@ export interface DeliveryRow {
   updated_at: Date;
 }
 
-export type NewDelivery = Pick<DeliveryRow, 'webhook_id' | 'hook_id' | 'account_id' | 'event_id' | 'event_type' | 'body'>;
+export type NewDelivery = Pick<DeliveryRow, 'webhook_id' | 'hook_id' | 'account_id' | 'event_id' | 'event_type' | 'body' | 'event_hash'>;
+
+/** What recording a delivery found: none yet, the same event recorded, or another event under the same id. */
+export type Recorded = 'new' | 'exists' | 'conflict';
 
 /** A delivery to record; `leaseMs` when its first attempt is made at once, in this process. */
 interface ToRecord {
@@ -45,7 +50,7 @@ interface Finish {
  */
 @Injectable()
 export class DeliveryStore {
-  private readonly inserts = new StatementBatcher<ToRecord, boolean>((rs) => this.insertNow(rs));
+  private readonly inserts = new StatementBatcher<ToRecord, Recorded>((rs) => this.insertNow(rs));
   private readonly leases = new StatementBatcher<{ webhookId: string; leaseMs: number }, DeliveryRow | 'leased' | undefined>((ls) => this.leaseNow(ls));
   private readonly releases = new StatementBatcher<string>((ids) => this.releaseNow(ids));
   private readonly starts = new StatementBatcher<{ d: DeliveryRow; n: number }>((ss) => this.startNow(ss));
@@ -54,11 +59,12 @@ export class DeliveryStore {
   constructor(private readonly db: DataSource) {}
 
   /**
-   * Records a new delivery: true if it is new, false if it exists already (a redelivered
-   * load event), which is left as it is. With `leaseMs`, a new delivery is also leased
-   * and its attempt 1 logged as under way, for a first attempt made at once.
+   * Records a new delivery: `new`, or `exists` if it was recorded already (a redelivered
+   * load event), or `conflict` if it was, from an event with the same id but another
+   * body; an existing delivery is left as it is. With `leaseMs`, a new delivery is also
+   * leased and its attempt 1 logged as under way, for a first attempt made at once.
    */
-  insert(d: NewDelivery, leaseMs?: number): Promise<boolean> {
+  insert(d: NewDelivery, leaseMs?: number): Promise<Recorded> {
     return this.inserts.submit({ d, leaseMs });
   }
 
@@ -98,26 +104,41 @@ export class DeliveryStore {
     return this.finishes.submit({ d, n, r, next });
   }
 
-  private async insertNow(rs: ToRecord[]): Promise<boolean[]> {
+  private async insertNow(rs: ToRecord[]): Promise<Recorded[]> {
     const ds = rs.map((r) => r.d);
-    const rows = await this.db.query<{ webhook_id: string }[]>(
-      `WITH recorded AS (
-         INSERT INTO deliveries (webhook_id, hook_id, account_id, event_id, event_type, body, leased_until)
-         SELECT webhook_id, hook_id, account_id, event_id, event_type, body, now() + make_interval(secs => lease_ms / 1000.0)
-         FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $6::text[], $7::int[])
-           AS v(webhook_id, hook_id, account_id, event_id, event_type, body, lease_ms)
+    // The last SELECT reads the table as it was before this statement: rows recorded
+    // earlier, whose event hash tells the same event from another one under its id.
+    const rows = await this.db.query<{ webhook_id: string; recorded: Recorded }[]>(
+      `WITH v AS (
+         SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[])
+           AS v(webhook_id, hook_id, account_id, event_id, event_type, body, lease_ms, event_hash)
+       ), recorded AS (
+         INSERT INTO deliveries (webhook_id, hook_id, account_id, event_id, event_type, body, event_hash, leased_until)
+         SELECT webhook_id, hook_id, account_id, event_id, event_type, body, event_hash, now() + make_interval(secs => lease_ms / 1000.0) FROM v
          ON CONFLICT (webhook_id) DO NOTHING
          RETURNING webhook_id, hook_id, leased_until
        ), started AS (
          INSERT INTO attempts (webhook_id, hook_id, attempt, status)
          SELECT webhook_id, hook_id, 1, 'pending' FROM recorded WHERE leased_until IS NOT NULL
        )
-       SELECT webhook_id FROM recorded`,
-      [ds.map((d) => d.webhook_id), ds.map((d) => d.hook_id), ds.map((d) => d.account_id), ds.map((d) => d.event_id), ds.map((d) => d.event_type), ds.map((d) => d.body), rs.map((r) => r.leaseMs ?? null)],
+       SELECT webhook_id, 'new' AS recorded FROM recorded
+       UNION ALL
+       SELECT d.webhook_id, 'conflict' FROM deliveries d JOIN v USING (webhook_id) WHERE d.event_hash <> v.event_hash`,
+      [
+        ds.map((d) => d.webhook_id),
+        ds.map((d) => d.hook_id),
+        ds.map((d) => d.account_id),
+        ds.map((d) => d.event_id),
+        ds.map((d) => d.event_type),
+        ds.map((d) => d.body),
+        rs.map((r) => r.leaseMs ?? null),
+        ds.map((d) => d.event_hash),
+      ],
     );
+    const fresh = new Set(rows.filter((r) => r.recorded === 'new').map((r) => r.webhook_id));
+    const conflicting = new Set(rows.filter((r) => r.recorded === 'conflict').map((r) => r.webhook_id));
     // The same delivery twice in one batch (a redelivered load event): only the first is new.
-    const fresh = new Set(rows.map((r) => r.webhook_id));
-    return ds.map((d) => fresh.delete(d.webhook_id));
+    return ds.map((d) => (fresh.delete(d.webhook_id) ? 'new' : conflicting.has(d.webhook_id) ? 'conflict' : 'exists'));
   }
 
   private async leaseNow(ls: { webhookId: string; leaseMs: number }[]): Promise<(DeliveryRow | 'leased' | undefined)[]> {
