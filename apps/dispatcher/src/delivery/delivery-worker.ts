@@ -211,13 +211,15 @@ export class DeliveryWorker implements BeforeApplicationShutdown {
       return { recorded: true };
     }
     const delay = this.schedule.delayAfter(d.round_attempts + 1, result.retryAfterMs);
+    const current = await this.store.finishAttempt(d, n, result, delay === undefined ? { state: 'failed', nextAttemptAt: null } : { state: 'pending', nextAttemptAt: new Date(Date.now() + delay) });
+    // A replay asked for during the attempt started a new round, whose own message makes
+    // its attempts: this round's schedule ends here, without a report.
+    if (!current) return { recorded: true };
     if (delay === undefined) {
-      await this.store.finishAttempt(d, n, result, { state: 'failed', nextAttemptAt: null });
       deliveriesTotal.inc({ outcome: 'undeliverable' });
       await this.reportUndeliverable({ ...d, attempts: n, round_attempts: d.round_attempts + 1, last_error: result.error, state: 'failed' }, result.statusCode);
       return { recorded: true };
     }
-    await this.store.finishAttempt(d, n, result, { state: 'pending', nextAttemptAt: new Date(Date.now() + delay) });
     deliveriesTotal.inc({ outcome: 'retry' });
     return { recorded: true, retryInMs: delay, why: `attempt ${n} failed: ${result.error}` };
   }

@@ -2,9 +2,20 @@ import { Injectable } from '@nestjs/common';
 import { RegistryView } from '@posthooks/registry-view';
 import { notFound } from '@posthooks/runtime';
 import { DataSource } from 'typeorm';
-import { DeliveryStore } from '../delivery/delivery-store';
+import { DeliveryStore, Replayed } from '../delivery/delivery-store';
 import { DeliveryWorker } from '../delivery/delivery-worker';
 import { ListAttemptsQuery } from './delivery-log.dto';
+
+/** Deliveries one recover call re-sends at most (SPEC §10). */
+export const RECOVER_PAGE = 10_000;
+/**
+ * How long a replay holds the deliveries it queues: longer than queuing a whole page
+ * takes (seconds). Only after a crash mid-replay does it matter: the lease sweep then
+ * hands the deliveries on once it has run out.
+ */
+const REPLAY_LEASE_MS = 120_000;
+/** Messages published at once while queuing a recover's page. */
+const PUBLISH_AT_ONCE = 500;
 
 interface AttemptRow {
   id: string;
@@ -65,21 +76,35 @@ export class DeliveryLogService {
   }
 
   async redeliver(accountId: number, webhookId: string) {
-    const round = await this.store.newRound(webhookId, accountId);
-    if (round === undefined) throw notFound();
-    await this.worker.enqueue({ webhook_id: webhookId, round });
-    return { webhook_id: webhookId, round };
+    const replayed = await this.store.newRound(webhookId, accountId, REPLAY_LEASE_MS);
+    if (replayed === undefined) throw notFound();
+    await this.queue([replayed]);
+    return { webhook_id: webhookId, round: replayed.round };
   }
 
-  /** Re-sends every event to the hook whose delivery failed since then. */
+  /**
+   * Re-sends every event to the hook whose delivery failed, or was cancelled by a disable
+   * or a downgrade, since then: at most RECOVER_PAGE per call, `more` if others are left
+   * (the next call with the same `since` takes them).
+   */
   async recover(accountId: number, hookId: number, since: Date) {
     await this.assertOwnHook(accountId, hookId);
-    const failed = await this.db.query<{ webhook_id: string }[]>(
-      `SELECT webhook_id FROM deliveries WHERE hook_id = $1 AND account_id = $2 AND state = 'failed' AND updated_at >= $3 ORDER BY created_at`,
-      [hookId, accountId, since],
-    );
-    for (const { webhook_id } of failed) await this.redeliver(accountId, webhook_id);
-    return { recovered: failed.length, webhook_ids: failed.map((f) => f.webhook_id) };
+    const { replayed, more } = await this.store.recoverPage(hookId, accountId, since, RECOVER_PAGE, REPLAY_LEASE_MS);
+    await this.queue(replayed);
+    return { recovered: replayed.length, more };
+  }
+
+  /**
+   * Each new round's message, then the lease the replay took of it is given back, a chunk
+   * at a time (see DeliveryStore.replay). A worker that gets a message before its lease
+   * is given back waits a moment and tries again.
+   */
+  private async queue(replayed: Replayed[]): Promise<void> {
+    for (let i = 0; i < replayed.length; i += PUBLISH_AT_ONCE) {
+      const chunk = replayed.slice(i, i + PUBLISH_AT_ONCE);
+      await Promise.all(chunk.map((r) => this.worker.enqueue(r)));
+      await this.store.releaseAll(chunk.filter((r) => r.leased).map((r) => r.webhook_id));
+    }
   }
 
   /** A hook the caller does not own is as unknown as one that does not exist. */
