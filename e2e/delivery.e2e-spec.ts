@@ -45,7 +45,7 @@ describe('post-load webhooks, end to end', () => {
     const [req] = await rx.waitForRequests(1);
     const body = new Webhook(hook.secret).verify(req.body, req.headers as Record<string, string>) as Record<string, unknown>;
     expect(body).toMatchObject({ event_type: 'table.loaded', client_id: acc.id, integration_name: 'shopify', source_root_table_name: 'orders', tables: [{ num_rows: 100 }] });
-    expect(body.event_id).toMatch(new RegExp(`^${ns().toUpperCase()}_LOADS-\\d+$`));
+    expect(body.event_id).toMatch(new RegExp(`^${ns().toUpperCase()}_LOADS-\\d+-\\d+$`)); // stream, sequence, stored time (nanoseconds)
     await idle();
     expect(rx.requests).toHaveLength(1);
   });

@@ -5,6 +5,8 @@ import { coreModules, projectVersion } from '@posthooks/runtime';
 import { Init1764000100000 } from './database/migrations/1764000100000-init';
 import { DeliveryLease1764000400000 } from './database/migrations/1764000400000-delivery-lease';
 import { ExpiredLeaseIndex1764000500000 } from './database/migrations/1764000500000-expired-lease-index';
+import { EventHash1764000600000 } from './database/migrations/1764000600000-event-hash';
+import { AttemptsByTime1764000700000 } from './database/migrations/1764000700000-attempts-by-time';
 import { DeliveriesController } from './delivery/deliveries.controller';
 import { DeliveryStore } from './delivery/delivery-store';
 import { DeliveryWorker, WEBHOOK_SENDER } from './delivery/delivery-worker';
@@ -23,7 +25,7 @@ export class AppModule {
   static forRoot(env: DispatcherEnv): DynamicModule {
     return {
       module: AppModule,
-      imports: [...coreModules(env, { service: 'dispatcher', schema: 'dispatcher', migrations: [Init1764000100000, DeliveryLease1764000400000, ExpiredLeaseIndex1764000500000] }), RegistryViewModule.forRoot()],
+      imports: [...coreModules(env, { service: 'dispatcher', schema: 'dispatcher', migrations: [Init1764000100000, DeliveryLease1764000400000, ExpiredLeaseIndex1764000500000, EventHash1764000600000, AttemptsByTime1764000700000] }), RegistryViewModule.forRoot()],
       controllers: [LoadsController, DeliveriesController, DeliveryLogController],
       providers: [
         { provide: DispatcherEnv, useValue: env },

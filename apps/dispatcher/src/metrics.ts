@@ -18,3 +18,8 @@ export const eventsFannedOut = new Counter({
   help: 'Load events consumed, by type, and the deliveries they made',
   labelNames: ['event_type'] as const,
 });
+
+export const eventIdConflicts = new Counter({
+  name: 'posthooks_event_id_conflicts_total',
+  help: 'Load events whose event_id was delivered already with another body: logged, not delivered again (SPEC §4)',
+});

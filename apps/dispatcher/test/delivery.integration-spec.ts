@@ -1,4 +1,4 @@
-import { Subjects } from '@posthooks/contracts';
+import { parseEvent, Subjects } from '@posthooks/contracts';
 import { HttpsReceiver, Reaction, ReceivedRequest, streamMessages, waitFor } from '@posthooks/testing';
 import { generateSigningSecret } from '@posthooks/webhooks';
 import { Webhook } from 'standardwebhooks';
@@ -177,6 +177,63 @@ describe('delivery', () => {
       (await streamMessages(d.jsm, d.naming.namespace, 'NOTIFY', Subjects.HookGone)).map((m) => m.json<Record<string, unknown>>()).find((g) => g.hook_id === hook.hook_id),
     );
     expect(gone).toMatchObject({ hook_id: hook.hook_id, client_id: a.id, url: rx.url() });
+  });
+
+  it('sends to a hook that answered 410 again once the registry has re-enabled it', async () => {
+    let gone = true;
+    const rx = await receiver(() => (gone ? { status: 410 } : { status: 204 }));
+    const a = await d.account();
+    const hook = await d.hook(a.id, rx.url());
+    await d.load(a.id);
+    await rx.waitForRequests(1);
+    await waitFor('hook.gone', async () => (await streamMessages(d.jsm, d.naming.namespace, 'NOTIFY', Subjects.HookGone)).some((m) => m.json<{ hook_id: number }>().hook_id === hook.hook_id));
+    // What the registry does: disables the hook (endpoint_gone); the user fixes the endpoint and re-enables it.
+    const disabled = await d.changeHook(hook, { disabled_at: new Date().toISOString(), disabled_reason: 'endpoint_gone' });
+    gone = false;
+    await d.changeHook(disabled, { disabled_at: null, disabled_reason: null });
+    await d.load(a.id);
+    const [, req] = await rx.waitForRequests(2);
+    expect(req.headers['webhook-id']).not.toBe(rx.requests[0].headers['webhook-id']);
+    await d.idle();
+    expect((await attempts(a.key, hook.hook_id)).map((x) => [x.status, x.status_code])).toEqual([
+      ['succeeded', 204],
+      ['failed', 410],
+    ]);
+  });
+
+  it('records an answer with NUL bytes and invalid UTF-8, sanitised, and keeps the attempt\'s outcome: nothing is re-sent', async () => {
+    // Bytes no Postgres text column takes as they are (NUL), and bytes that are not UTF-8.
+    const raw = Buffer.concat([Buffer.from('ok'), Buffer.from([0x00, 0xff, 0xfe, 0xc3]), Buffer.from(' done')]);
+    // The receiver writes a Buffer body as it is (its type says string; res.end takes both).
+    const rx = await receiver((n) => ({ status: n === 0 ? 500 : 200, body: raw as unknown as string }));
+    const a = await d.account();
+    const hook = await d.hook(a.id, rx.url());
+    await d.load(a.id);
+    const log = await waitFor('a succeeded attempt in the log', async () => {
+      const l = await attempts(a.key, hook.hook_id);
+      return l.some((x) => x.status === 'succeeded') && l;
+    });
+    await d.idle();
+    const sanitised = `ok${'\ufffd'.repeat(4)} done`;
+    expect(log.map((x) => [x.attempt, x.status, x.status_code, x.response_body])).toEqual([
+      [2, 'succeeded', 200, sanitised],
+      [1, 'failed', 500, sanitised],
+    ]);
+    expect(rx.requests).toHaveLength(2);
+  });
+
+  it('reports an undeliverable hook whose URL ends its host with a dot, as the registry accepts it', async () => {
+    const url = 'https://host.example.invalid./x';
+    const a = await d.account();
+    const hook = await d.hook(a.id, url);
+    await d.load(a.id);
+    const [event] = await waitFor('the undeliverable event', async () => {
+      const found = (await streamMessages(d.jsm, d.naming.namespace, 'NOTIFY', Subjects.HookUndeliverable)).filter((m) => m.json<{ hook_id: number }>().hook_id === hook.hook_id);
+      return found.length > 0 && found;
+    }, { timeoutMs: 30_000 });
+    // What the email-notifier's consumer checks before it acts: the event's contract.
+    const parsed = parseEvent(Subjects.HookUndeliverable, event.data);
+    expect(parsed).toMatchObject({ ok: true, event: { url, hook_id: hook.hook_id, attempts: 6 } });
   });
 
   it('fails an attempt on a certificate nobody trusts, without sending the body', async () => {

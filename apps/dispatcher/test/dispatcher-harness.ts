@@ -73,6 +73,30 @@ export class Dispatcher {
     return hook;
   }
 
+  /** A change of an existing hook, as the registry would publish it (disable, re-enable, ...). */
+  async changeHook(hook: HookChangedEvent, changes: Partial<HookChangedEvent>): Promise<HookChangedEvent> {
+    const changed = { ...hook, ...changes, changed_at: new Date().toISOString() };
+    await this.publisher.publish(Subjects.HookChanged, changed, { msgId: `test-hook-change-${hook.hook_id}-${nextId++}` });
+    const seen = () => {
+      const now = this.view.hooks.get(hook.hook_id) as unknown as Record<string, unknown> | undefined;
+      return now !== undefined && Object.entries(changes).every(([k, v]) => JSON.stringify(now[k]) === JSON.stringify(v));
+    };
+    await waitFor('the view to see the hook change', seen);
+    return changed;
+  }
+
+  /** A load event as a bare `nats pub table.loaded` sends it: no event_id, no Nats-Msg-Id. */
+  async rawLoad(accountId: number, extra: Partial<LoadEvent> = {}): Promise<void> {
+    await this.nc.jetstream().publish(this.naming.subject(Subjects.TableLoaded), JSON.stringify({ client_id: accountId, integration_name: 'shopify', table_name: 'orders', ...extra }));
+  }
+
+  /** The value of a counter (without labels) in /metrics, 0 if absent. */
+  async counter(name: string): Promise<number> {
+    const text = await (await fetch(`${this.url}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
+    return line ? Number(line.split(' ').pop()) : 0;
+  }
+
   /** A load event, as `nats pub table.loaded` would send it (here with an id). */
   async load(accountId: number, extra: Partial<LoadEvent> = {}, subject: 'table.loaded' | 'table.rejected' = 'table.loaded'): Promise<string> {
     const eventId = extra.event_id ?? `ev-${nextId++}`;

@@ -29,8 +29,14 @@ export class JetStreamContext extends BaseRpcContext<[JsMsg, string]> {
     return this.message.info.redeliveryCount;
   }
 
-  /** A stable id for the message: its Nats-Msg-Id, else stream name + sequence (SPEC §4). */
+  /**
+   * A stable id for the message: its Nats-Msg-Id, else stream name + sequence (SPEC §4)
+   * + the time the stream stored it. A sequence alone starts over at 1 when the stream is
+   * deleted and created again, and the new event would pass for one already delivered;
+   * the stored time is the same on every redelivery of the message and differs between
+   * the two streams' messages.
+   */
   get fallbackEventId(): string {
-    return this.msgId ?? `${this.message.info.stream}-${this.message.seq}`;
+    return this.msgId ?? `${this.message.info.stream}-${this.message.seq}-${this.message.info.timestampNanos}`;
   }
 }

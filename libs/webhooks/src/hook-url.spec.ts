@@ -1,4 +1,5 @@
-import { checkHookUrl, MAX_HOOK_URL_LENGTH } from './hook-url';
+import { validateSync } from 'class-validator';
+import { checkHookUrl, IsHookUrl, isHookUrl, MAX_HOOK_URL_LENGTH } from './hook-url';
 
 const strict = { allowPrivateTargets: false };
 const lenient = { allowPrivateTargets: true };
@@ -133,5 +134,34 @@ describe('checkHookUrl reasons', () => {
     expect(checkHookUrl('http://example.com/', strict)).toEqual({ ok: false, reason: 'not an absolute https:// URL' });
     expect(checkHookUrl('https://u:p@x.com', strict)).toEqual({ ok: false, reason: 'has credentials' });
     expect(checkHookUrl('https://0x7f.1/', strict)).toEqual({ ok: false, reason: '127.0.0.1 is not a public address' });
+  });
+});
+
+describe('isHookUrl, the rule of messages that carry a hook URL', () => {
+  class Carrier {
+    @IsHookUrl()
+    url: unknown;
+  }
+  const valid = (url: unknown) => validateSync(Object.assign(new Carrier(), { url })).length === 0;
+
+  it.each([
+    'https://host.example.com./x',
+    'https://example.com/hook',
+    'https://localhost:8443/hook',
+    'https://localhost./',
+    'https://127.0.0.1:8443/hook',
+    'https://[::1]/',
+    'https://2130706433/',
+    'https://xn--bcher-kva.example/',
+    longUrl(MAX_HOOK_URL_LENGTH),
+  ])('Test scenario: %s, which a registry accepts (with or without private targets), passes', (raw) => {
+    expect(checkHookUrl(raw, lenient).ok).toBe(true);
+    expect(isHookUrl(raw)).toBe(true);
+    expect(valid(raw)).toBe(true);
+  });
+
+  it.each<unknown>(['http://example.com/', 'https://u:p@x.com', 'https://intranet/', longUrl(MAX_HOOK_URL_LENGTH + 1), 42, null])('Test scenario: %s, which no registry accepts, fails', (raw) => {
+    expect(isHookUrl(raw)).toBe(false);
+    expect(valid(raw)).toBe(false);
   });
 });

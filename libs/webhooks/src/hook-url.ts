@@ -1,3 +1,4 @@
+import { ValidateBy, ValidationOptions } from 'class-validator';
 import { isPublicAddress } from './private-address';
 
 export type HookUrlCheck = { ok: true; url: URL } | { ok: false; reason: string };
@@ -45,6 +46,21 @@ export function checkHookUrl(raw: unknown, opts: { allowPrivateTargets: boolean 
   const host = checkHost(url.hostname, opts.allowPrivateTargets);
   if (host !== true) return refuse(host);
   return { ok: true, url };
+}
+
+/**
+ * A URL some registry accepts: private targets are a deployment's choice
+ * (ALLOW_PRIVATE_TARGETS), not the URL's, so a message that carries a hook's URL
+ * (`hook.undeliverable`) takes any URL the registry could have stored. One rule, so that
+ * no URL the registry accepts can make the dispatcher's events fail their contract.
+ */
+export function isHookUrl(raw: unknown): boolean {
+  return checkHookUrl(raw, { allowPrivateTargets: true }).ok;
+}
+
+/** class-validator's form of isHookUrl, for event classes. */
+export function IsHookUrl(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy({ name: 'isHookUrl', validator: { validate: isHookUrl, defaultMessage: () => '$property must be a hook URL the registry accepts (https, a valid host, no credentials, at most 2,048 characters)' } }, options);
 }
 
 /** True, or why the (already WHATWG-normalized, lower-case) host is refused. */

@@ -12,6 +12,8 @@ export interface DeliveryRow {
   event_id: string;
   event_type: string;
   body: string;
+  /** sha256 of what the load event said (eventHash); null for pings and older rows. */
+  event_hash: string | null;
   state: DeliveryState;
   round: number;
   round_attempts: number;
@@ -23,7 +25,10 @@ export interface DeliveryRow {
   updated_at: Date;
 }
 
-export type NewDelivery = Pick<DeliveryRow, 'webhook_id' | 'hook_id' | 'account_id' | 'event_id' | 'event_type' | 'body'>;
+export type NewDelivery = Pick<DeliveryRow, 'webhook_id' | 'hook_id' | 'account_id' | 'event_id' | 'event_type' | 'body' | 'event_hash'>;
+
+/** What recording a delivery found: none yet, the same event recorded, or another event under the same id. */
+export type Recorded = 'new' | 'exists' | 'conflict';
 
 /** A delivery to record; `leaseMs` when its first attempt is made at once, in this process. */
 interface ToRecord {
@@ -45,20 +50,21 @@ interface Finish {
  */
 @Injectable()
 export class DeliveryStore {
-  private readonly inserts = new StatementBatcher<ToRecord, boolean>((rs) => this.insertNow(rs));
+  private readonly inserts = new StatementBatcher<ToRecord, Recorded>((rs) => this.insertNow(rs));
   private readonly leases = new StatementBatcher<{ webhookId: string; leaseMs: number }, DeliveryRow | 'leased' | undefined>((ls) => this.leaseNow(ls));
   private readonly releases = new StatementBatcher<string>((ids) => this.releaseNow(ids));
   private readonly starts = new StatementBatcher<{ d: DeliveryRow; n: number }>((ss) => this.startNow(ss));
-  private readonly finishes = new StatementBatcher<Finish>((fs) => this.finishNow(fs));
+  private readonly finishes = new StatementBatcher<Finish, boolean>((fs) => this.finishNow(fs));
 
   constructor(private readonly db: DataSource) {}
 
   /**
-   * Records a new delivery: true if it is new, false if it exists already (a redelivered
-   * load event), which is left as it is. With `leaseMs`, a new delivery is also leased
-   * and its attempt 1 logged as under way, for a first attempt made at once.
+   * Records a new delivery: `new`, or `exists` if it was recorded already (a redelivered
+   * load event), or `conflict` if it was, from an event with the same id but another
+   * body; an existing delivery is left as it is. With `leaseMs`, a new delivery is also
+   * leased and its attempt 1 logged as under way, for a first attempt made at once.
    */
-  insert(d: NewDelivery, leaseMs?: number): Promise<boolean> {
+  insert(d: NewDelivery, leaseMs?: number): Promise<Recorded> {
     return this.inserts.submit({ d, leaseMs });
   }
 
@@ -88,36 +94,61 @@ export class DeliveryStore {
     return this.releases.submit(webhookId);
   }
 
+  /** Ends the leases of many deliveries at once (a replay's). */
+  async releaseAll(webhookIds: string[]): Promise<void> {
+    if (webhookIds.length > 0) await this.releaseNow(webhookIds);
+  }
+
   /** Marks attempt `n` as under way; an attempt a crash interrupted is taken over, not counted twice. */
   startAttempt(d: DeliveryRow, n: number): Promise<void> {
     return this.starts.submit({ d, n });
   }
 
-  /** Logs the attempt's outcome, moves the delivery on and ends the lease: one statement, so all or nothing. */
-  finishAttempt(d: DeliveryRow, n: number, r: AttemptResult, next: { state: DeliveryState; nextAttemptAt: Date | null }): Promise<void> {
+  /**
+   * Logs the attempt's outcome, moves the delivery on and ends the lease: one statement,
+   * so all or nothing. False when a replay started a new round during the attempt: the
+   * attempt is logged, but the delivery stays as the replay left it (pending, its
+   * schedule begun again), so the replay is not lost to the attempt's outcome.
+   */
+  finishAttempt(d: DeliveryRow, n: number, r: AttemptResult, next: { state: DeliveryState; nextAttemptAt: Date | null }): Promise<boolean> {
     return this.finishes.submit({ d, n, r, next });
   }
 
-  private async insertNow(rs: ToRecord[]): Promise<boolean[]> {
+  private async insertNow(rs: ToRecord[]): Promise<Recorded[]> {
     const ds = rs.map((r) => r.d);
-    const rows = await this.db.query<{ webhook_id: string }[]>(
-      `WITH recorded AS (
-         INSERT INTO deliveries (webhook_id, hook_id, account_id, event_id, event_type, body, leased_until)
-         SELECT webhook_id, hook_id, account_id, event_id, event_type, body, now() + make_interval(secs => lease_ms / 1000.0)
-         FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $6::text[], $7::int[])
-           AS v(webhook_id, hook_id, account_id, event_id, event_type, body, lease_ms)
+    // The last SELECT reads the table as it was before this statement: rows recorded
+    // earlier, whose event hash tells the same event from another one under its id.
+    const rows = await this.db.query<{ webhook_id: string; recorded: Recorded }[]>(
+      `WITH v AS (
+         SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[])
+           AS v(webhook_id, hook_id, account_id, event_id, event_type, body, lease_ms, event_hash)
+       ), recorded AS (
+         INSERT INTO deliveries (webhook_id, hook_id, account_id, event_id, event_type, body, event_hash, leased_until)
+         SELECT webhook_id, hook_id, account_id, event_id, event_type, body, event_hash, now() + make_interval(secs => lease_ms / 1000.0) FROM v
          ON CONFLICT (webhook_id) DO NOTHING
          RETURNING webhook_id, hook_id, leased_until
        ), started AS (
          INSERT INTO attempts (webhook_id, hook_id, attempt, status)
          SELECT webhook_id, hook_id, 1, 'pending' FROM recorded WHERE leased_until IS NOT NULL
        )
-       SELECT webhook_id FROM recorded`,
-      [ds.map((d) => d.webhook_id), ds.map((d) => d.hook_id), ds.map((d) => d.account_id), ds.map((d) => d.event_id), ds.map((d) => d.event_type), ds.map((d) => d.body), rs.map((r) => r.leaseMs ?? null)],
+       SELECT webhook_id, 'new' AS recorded FROM recorded
+       UNION ALL
+       SELECT d.webhook_id, 'conflict' FROM deliveries d JOIN v USING (webhook_id) WHERE d.event_hash <> v.event_hash`,
+      [
+        ds.map((d) => d.webhook_id),
+        ds.map((d) => d.hook_id),
+        ds.map((d) => d.account_id),
+        ds.map((d) => d.event_id),
+        ds.map((d) => d.event_type),
+        ds.map((d) => d.body),
+        rs.map((r) => r.leaseMs ?? null),
+        ds.map((d) => d.event_hash),
+      ],
     );
+    const fresh = new Set(rows.filter((r) => r.recorded === 'new').map((r) => r.webhook_id));
+    const conflicting = new Set(rows.filter((r) => r.recorded === 'conflict').map((r) => r.webhook_id));
     // The same delivery twice in one batch (a redelivered load event): only the first is new.
-    const fresh = new Set(rows.map((r) => r.webhook_id));
-    return ds.map((d) => fresh.delete(d.webhook_id));
+    return ds.map((d) => (fresh.delete(d.webhook_id) ? 'new' : conflicting.has(d.webhook_id) ? 'conflict' : 'exists'));
   }
 
   private async leaseNow(ls: { webhookId: string; leaseMs: number }[]): Promise<(DeliveryRow | 'leased' | undefined)[]> {
@@ -158,18 +189,22 @@ export class DeliveryStore {
     return ss.map(() => undefined);
   }
 
-  private async finishNow(fs: Finish[]): Promise<void[]> {
-    await this.db.query(
+  private async finishNow(fs: Finish[]): Promise<boolean[]> {
+    const rows = await this.db.query<[{ webhook_id: string; current: boolean }[], number]>(
       `WITH v AS (
-         SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::text[], $6::int[], $7::text[], $8::timestamptz[], $9::text[])
-           AS v(webhook_id, attempt, status, status_code, error, duration_ms, response_body, next_attempt_at, state)
+         SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::text[], $6::int[], $7::text[], $8::timestamptz[], $9::text[], $10::int[])
+           AS v(webhook_id, attempt, status, status_code, error, duration_ms, response_body, next_attempt_at, state, round)
        ), logged AS (
          UPDATE attempts a SET status = v.status, status_code = v.status_code, error = v.error, duration_ms = v.duration_ms, response_body = v.response_body, next_attempt_at = v.next_attempt_at
          FROM v WHERE a.webhook_id = v.webhook_id AND a.attempt = v.attempt
        )
-       UPDATE deliveries d SET state = v.state, attempts = v.attempt, round_attempts = d.round_attempts + 1, next_attempt_at = v.next_attempt_at,
-         last_error = v.error, leased_until = NULL, updated_at = now()
-       FROM v WHERE d.webhook_id = v.webhook_id`,
+       UPDATE deliveries d SET
+         state = CASE WHEN d.round = v.round THEN v.state ELSE d.state END,
+         round_attempts = CASE WHEN d.round = v.round THEN d.round_attempts + 1 ELSE d.round_attempts END,
+         next_attempt_at = CASE WHEN d.round = v.round THEN v.next_attempt_at ELSE d.next_attempt_at END,
+         attempts = GREATEST(d.attempts, v.attempt), last_error = v.error, leased_until = NULL, updated_at = now()
+       FROM v WHERE d.webhook_id = v.webhook_id
+       RETURNING d.webhook_id, d.round = v.round AS current`,
       [
         fs.map((f) => f.d.webhook_id),
         fs.map((f) => f.n),
@@ -180,22 +215,64 @@ export class DeliveryStore {
         fs.map((f) => f.r.responseBody),
         fs.map((f) => f.next.nextAttemptAt),
         fs.map((f) => f.next.state),
+        fs.map((f) => f.d.round),
       ],
     );
-    return fs.map(() => undefined);
+    // RETURNING shows the row after the update: `current` compares the new round (a
+    // replay's, untouched here) with the attempt's.
+    const current = new Map(rows[0].map((r) => [r.webhook_id, r.current]));
+    return fs.map((f) => current.get(f.d.webhook_id) ?? false);
   }
 
   async cancel(webhookId: string, reason: string): Promise<void> {
     await this.db.query(`UPDATE deliveries SET state = 'cancelled', last_error = $2, next_attempt_at = NULL, leased_until = NULL, updated_at = now() WHERE webhook_id = $1 AND state = 'pending'`, [webhookId, reason]);
   }
 
-  /** Starts a new round for a replay: the schedule begins again. Returns the round, or undefined if unknown. */
-  async newRound(webhookId: string, accountId: number): Promise<number | undefined> {
-    const [[row]] = await this.db.query<[{ round: number }[], number]>(
-      `UPDATE deliveries SET round = round + 1, round_attempts = 0, state = 'pending', next_attempt_at = NULL, updated_at = now()
-       WHERE webhook_id = $1 AND account_id = $2 RETURNING round`,
-      [webhookId, accountId],
-    );
-    return row?.round;
+  /**
+   * Starts a new round of one delivery for a replay (its schedule begins again). See
+   * `replay` for the lease; undefined if the account has no such delivery.
+   */
+  async newRound(webhookId: string, accountId: number, leaseMs: number): Promise<Replayed | undefined> {
+    const [row] = await this.replay(`webhook_id = $1 AND account_id = $2`, [webhookId, accountId], leaseMs);
+    return row;
   }
+
+  /**
+   * Starts a new round of each delivery of the hook that failed, or was cancelled (by a
+   * disable, a downgrade, a deletion), since `since`: at most `limit`, oldest first. A
+   * recovered delivery is pending again, so the next call takes the next page.
+   */
+  async recoverPage(hookId: number, accountId: number, since: Date, limit: number, leaseMs: number): Promise<{ replayed: Replayed[]; more: boolean }> {
+    const where = `hook_id = $1 AND account_id = $2 AND state IN ('failed', 'cancelled') AND updated_at >= $3`;
+    const replayed = await this.replay(`${where} ORDER BY updated_at, webhook_id LIMIT ${Number(limit)}`, [hookId, accountId, since], leaseMs);
+    const [more] = await this.db.query<unknown[]>(`SELECT 1 FROM deliveries WHERE ${where} LIMIT 1`, [hookId, accountId, since]);
+    return { replayed, more: more !== undefined };
+  }
+
+  /**
+   * The new round of each selected delivery, leased for `leaseMs` unless an attempt holds
+   * it: the caller queues the round's message, then releases what it leased. A crash in
+   * between leaves a pending delivery with a lease, which the lease sweep hands to
+   * DELIVERIES, instead of a pending delivery that no message will ever make.
+   */
+  private async replay(selection: string, params: unknown[], leaseMs: number): Promise<Replayed[]> {
+    const [rows] = await this.db.query<[Replayed[], number]>(
+      `WITH chosen AS (
+         SELECT webhook_id, leased_until IS NULL OR leased_until < now() AS leased FROM deliveries WHERE ${selection} FOR UPDATE
+       )
+       UPDATE deliveries d SET round = d.round + 1, round_attempts = 0, state = 'pending', next_attempt_at = NULL, updated_at = now(),
+         leased_until = CASE WHEN chosen.leased THEN now() + make_interval(secs => $${params.length + 1} / 1000.0) ELSE d.leased_until END
+       FROM chosen WHERE d.webhook_id = chosen.webhook_id
+       RETURNING d.webhook_id, d.round, chosen.leased`,
+      [...params, leaseMs],
+    );
+    return rows;
+  }
+}
+
+/** A delivery a replay started a new round of; `leased` if the replay holds its lease (no attempt did). */
+export interface Replayed {
+  webhook_id: string;
+  round: number;
+  leased: boolean;
 }

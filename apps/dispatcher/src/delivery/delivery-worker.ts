@@ -37,8 +37,12 @@ export class DeliveryWorker implements BeforeApplicationShutdown {
   private readonly log = new Logger('Delivery');
   private readonly schedule: RetrySchedule;
   private readonly slots: HostSlots;
-  /** Hooks that answered 410, until the registry's event disabling them arrives. */
-  private readonly gone = new Set<number>();
+  /**
+   * Hooks that answered 410, with the state of the hook that answered it: remembered
+   * until the registry's next change of that hook (the disable it makes of the 410, or a
+   * re-enable after the user fixed the endpoint) replaces that state in the view.
+   */
+  private readonly gone = new Map<number, HookChangedEvent>();
   /** As long as an attempt can take, with room: the message's ack wait is the same. */
   readonly leaseMs: number;
   /** First attempts under way in this process, at most DELIVERY_CONCURRENCY. */
@@ -163,8 +167,16 @@ export class DeliveryWorker implements BeforeApplicationShutdown {
   /** The delivery's hook if it may still be sent to: not deleted, not disabled or gone, its account entitled. */
   private usableHook(d: DeliveryRow): HookChangedEvent | undefined {
     const hook = this.view.hooks.get(d.hook_id);
-    if (!hook || hook.disabled_at !== null || this.gone.has(d.hook_id) || !this.view.entitled(d.account_id)) return undefined;
+    if (!hook || hook.disabled_at !== null || this.isGone(hook) || !this.view.entitled(d.account_id)) return undefined;
     return hook;
+  }
+
+  /** Whether this hook, as the view has it now, answered 410: a change the registry made since then ends it. */
+  private isGone(hook: HookChangedEvent): boolean {
+    const answered = this.gone.get(hook.hook_id);
+    if (answered === hook) return true;
+    if (answered) this.gone.delete(hook.hook_id);
+    return false;
   }
 
   /** One attempt, holding the slot of `host` the caller took: the slot is freed when the send ends. */
@@ -187,7 +199,8 @@ export class DeliveryWorker implements BeforeApplicationShutdown {
     }
     if (result.statusCode === 410) {
       // Gone: no more attempts, and the registry disables the hook (endpoint_gone).
-      this.gone.add(d.hook_id);
+      const hook = this.view.hooks.get(d.hook_id);
+      if (hook) this.gone.set(d.hook_id, hook);
       await this.publisher.publish(
         Subjects.HookGone,
         { hook_id: d.hook_id, client_id: d.account_id, url, webhook_id: d.webhook_id, occurred_at: new Date().toISOString() },
@@ -198,13 +211,15 @@ export class DeliveryWorker implements BeforeApplicationShutdown {
       return { recorded: true };
     }
     const delay = this.schedule.delayAfter(d.round_attempts + 1, result.retryAfterMs);
+    const current = await this.store.finishAttempt(d, n, result, delay === undefined ? { state: 'failed', nextAttemptAt: null } : { state: 'pending', nextAttemptAt: new Date(Date.now() + delay) });
+    // A replay asked for during the attempt started a new round, whose own message makes
+    // its attempts: this round's schedule ends here, without a report.
+    if (!current) return { recorded: true };
     if (delay === undefined) {
-      await this.store.finishAttempt(d, n, result, { state: 'failed', nextAttemptAt: null });
       deliveriesTotal.inc({ outcome: 'undeliverable' });
       await this.reportUndeliverable({ ...d, attempts: n, round_attempts: d.round_attempts + 1, last_error: result.error, state: 'failed' }, result.statusCode);
       return { recorded: true };
     }
-    await this.store.finishAttempt(d, n, result, { state: 'pending', nextAttemptAt: new Date(Date.now() + delay) });
     deliveriesTotal.inc({ outcome: 'retry' });
     return { recorded: true, retryInMs: delay, why: `attempt ${n} failed: ${result.error}` };
   }

@@ -7,6 +7,7 @@ import axiosRetry from 'axios-retry';
 import { parseRetryAfter, signWebhook } from '@posthooks/webhooks';
 import { assertLiteralTarget, guardedLookup } from './guarded-lookup';
 import { httpsAdapter } from './https-adapter';
+import { storableText } from './storable-text';
 
 export interface Webhook {
   url: string;
@@ -21,7 +22,7 @@ export interface AttemptResult {
   /** The raw failure: `HTTP 500`, `redirect (302) not followed`, a network or TLS error. */
   error: string | null;
   durationMs: number;
-  /** The first 4 KiB of the answer. */
+  /** The first 4 KiB of the answer, as text Postgres can store (storableText). */
   responseBody: string | null;
   retryAfterMs?: number;
 }
@@ -85,9 +86,10 @@ export class WebhookSender {
       const ok = status >= 200 && status < 300;
       const error = ok ? null : status >= 300 && status < 400 ? `redirect (${status}) not followed` : `HTTP ${status}`;
       const retryAfterMs = status === 429 || status === 503 ? parseRetryAfter(String(res.headers['retry-after'] ?? '')) : undefined;
-      return { ok, statusCode: status, error, durationMs: elapsed(), responseBody, retryAfterMs };
+      return { ok, statusCode: status, error, durationMs: elapsed(), responseBody: storableText(responseBody), retryAfterMs };
     } catch (err) {
-      return { ok: false, statusCode: null, error: describe(err, this.options.timeoutMs), durationMs: elapsed(), responseBody: null };
+      // An error may quote the receiver (a certificate's names, say): stored as text too.
+      return { ok: false, statusCode: null, error: storableText(describe(err, this.options.timeoutMs)), durationMs: elapsed(), responseBody: null };
     }
   }
 }

@@ -1,11 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { HookTestEvent, LoadEvent } from '@posthooks/contracts';
 import { JetStreamContext } from '@posthooks/messaging';
 import { RegistryView } from '@posthooks/registry-view';
-import { DeliveryStore, NewDelivery } from '../delivery/delivery-store';
+import { DeliveryStore, NewDelivery, Recorded } from '../delivery/delivery-store';
 import { DeliveryWorker } from '../delivery/delivery-worker';
-import { eventsFannedOut } from '../metrics';
-import { LoadEventType, webhookBody, webhookId } from './webhook-body';
+import { eventIdConflicts, eventsFannedOut } from '../metrics';
+import { eventHash, LoadEventType, webhookBody, webhookId } from './webhook-body';
 
 /**
  * Turns one load event into one delivery per hook it fires, each its own unit of work,
@@ -16,6 +16,8 @@ import { LoadEventType, webhookBody, webhookId } from './webhook-body';
  */
 @Injectable()
 export class FanoutService {
+  private readonly log = new Logger('Fanout');
+
   constructor(
     private readonly view: RegistryView,
     private readonly store: DeliveryStore,
@@ -30,8 +32,16 @@ export class FanoutService {
     if (hooks.length === 0) return 0;
 
     const body = webhookBody(eventType, eventId, event, new Date());
-    const deliveries: NewDelivery[] = hooks.map((h) => ({ webhook_id: webhookId(eventId, h.hook_id), hook_id: h.hook_id, account_id: h.account_id, event_id: eventId, event_type: eventType, body }));
-    await this.request(deliveries);
+    const hash = eventHash(eventType, eventId, event);
+    const deliveries: NewDelivery[] = hooks.map((h) => ({ webhook_id: webhookId(eventId, h.hook_id), hook_id: h.hook_id, account_id: h.account_id, event_id: eventId, event_type: eventType, body, event_hash: hash }));
+    const recorded = await this.request(deliveries);
+    const conflicts = deliveries.filter((_, i) => recorded[i] === 'conflict');
+    if (conflicts.length > 0) {
+      // SPEC §4: event_id is the idempotency key, so this event is not delivered; but a
+      // publisher reusing an id for another load is a bug on its side worth seeing.
+      eventIdConflicts.inc();
+      this.log.warn(`${eventType} ${eventId} (LOADS #${ctx.streamSequence}) has the id of an event delivered before with another body: not delivered again to hooks ${conflicts.map((d) => d.hook_id).join(', ')}`);
+    }
     return deliveries.length;
   }
 
@@ -40,26 +50,30 @@ export class FanoutService {
     const hook = this.view.hooks.get(test.hook_id);
     if (!hook || hook.account_id !== test.client_id) return; // deleted meanwhile: nothing to ping
     const body = JSON.stringify({ event_type: 'ping', event_id: test.event_id, client_id: test.client_id, hook_id: test.hook_id, sent_at: test.requested_at });
-    await this.request([{ webhook_id: webhookId(test.event_id, hook.hook_id), hook_id: hook.hook_id, account_id: hook.account_id, event_id: test.event_id, event_type: 'ping', body }]);
+    await this.request([{ webhook_id: webhookId(test.event_id, hook.hook_id), hook_id: hook.hook_id, account_id: hook.account_id, event_id: test.event_id, event_type: 'ping', body, event_hash: null }]);
   }
 
-  private async request(deliveries: NewDelivery[]): Promise<void> {
-    await Promise.all(deliveries.map((d) => this.request1(d)));
+  private request(deliveries: NewDelivery[]): Promise<Recorded[]> {
+    return Promise.all(deliveries.map((d) => this.request1(d)));
   }
 
-  private async request1(d: NewDelivery): Promise<void> {
+  private async request1(d: NewDelivery): Promise<Recorded> {
     const now = await this.worker.reserveFirstAttempt();
-    let isNew: boolean;
+    let recorded: Recorded;
     try {
-      isNew = await this.store.insert(d, now ? this.worker.leaseMs : undefined);
+      recorded = await this.store.insert(d, now ? this.worker.leaseMs : undefined);
     } catch (err) {
       if (now) this.worker.cancelFirstAttempt();
       throw err;
     }
-    if (now && isNew) return this.worker.firstAttempt(d);
+    if (now && recorded === 'new') {
+      this.worker.firstAttempt(d);
+      return recorded;
+    }
     if (now) this.worker.cancelFirstAttempt();
     // Not now, or recorded before (the message is then de-duplicated, or makes sure of a
     // delivery whose earlier fan-out died before queuing it).
     await this.worker.enqueue({ webhook_id: d.webhook_id, round: 1 });
+    return recorded;
   }
 }

@@ -1,5 +1,5 @@
 import { LoadEvent } from '@posthooks/contracts';
-import { webhookBody, webhookId } from './webhook-body';
+import { eventHash, webhookBody, webhookId } from './webhook-body';
 
 const event = (extra: Partial<LoadEvent> = {}) => Object.assign(new LoadEvent(), { client_id: 1, integration_name: 'shopify', table_name: 'orders', num_rows: 100, ...extra });
 const now = new Date('2026-11-24T10:00:00.000Z');
@@ -40,5 +40,21 @@ describe('webhookId', () => {
     expect(webhookId('ev-1', 1)).toBe(webhookId('ev-1', 1));
     expect(new Set([webhookId('ev-1', 1), webhookId('ev-1', 2), webhookId('ev-2', 1)]).size).toBe(3);
     expect(webhookId('ev-1', 1)).toMatch(/^msg_[0-9a-f]{32}$/);
+  });
+});
+
+describe('eventHash', () => {
+  it.each<[string, Partial<LoadEvent>, Partial<LoadEvent>, boolean]>([
+    ['the same event published again (no minimum_sdc_batched_at: defaulted to a different now each time)', {}, {}, true],
+    ['the same fields in another order', { num_rows: 100, table_version: 2 }, { table_version: 2, num_rows: 100 }, true],
+    ['another row count', { num_rows: 1 }, { num_rows: 2 }, false],
+    ['another table', { table_name: 'orders' }, { table_name: 'customers' }, false],
+    ['another bookmark', { bookmark_metadata: { a: 1 } }, { bookmark_metadata: { a: 2 } }, false],
+  ])('Test scenario: %s: same hash %s', (_, first, second, same) => {
+    expect(eventHash('table.loaded', 'ev-1', event(first)) === eventHash('table.loaded', 'ev-1', event(second))).toBe(same);
+  });
+
+  it('Test scenario: the same body as table.loaded and table.rejected hashes differently', () => {
+    expect(eventHash('table.loaded', 'ev-1', event())).not.toBe(eventHash('table.rejected', 'ev-1', event()));
   });
 });

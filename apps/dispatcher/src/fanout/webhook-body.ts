@@ -42,3 +42,15 @@ export function webhookBody(eventType: LoadEventType, eventId: string, e: LoadEv
 export function webhookId(eventId: string, hookId: number): string {
   return `msg_${createHash('sha256').update(`${eventId}\u0000${hookId}`).digest('hex').slice(0, 32)}`;
 }
+
+/** Any fixed time: the hash must not change with the time a missing `minimum_sdc_batched_at` defaults to. */
+const HASHED_AT = new Date(0);
+
+/**
+ * What a load event says, as the hooks would receive it, hashed: the same event published
+ * again hashes the same (whenever it is consumed), another body under the same
+ * `event_id` does not.
+ */
+export function eventHash(eventType: LoadEventType, eventId: string, e: LoadEvent): string {
+  return createHash('sha256').update(webhookBody(eventType, eventId, e, HASHED_AT)).digest('hex');
+}

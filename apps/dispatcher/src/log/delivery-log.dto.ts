@@ -9,8 +9,11 @@ export class ListAttemptsQuery {
   @IsOptional() @Type(() => Number) @IsInt({ message: 'limit must be an integer from 1 to 100' }) @Min(1, { message: 'limit must be an integer from 1 to 100' }) @Max(100, { message: 'limit must be an integer from 1 to 100' })
   limit?: number;
 
-  /** The next_cursor of the previous page. At most 18 digits: 19 can pass Postgres' bigint (the query answered 500). */
-  @IsOptional() @IsString() @Matches(/^[1-9][0-9]{0,17}$/, { message: 'cursor is not one this API gave' })
+  /**
+   * The next_cursor of the previous page: `<attempted_at in µs since 1970>-<id>` of its
+   * last attempt. At most 16 and 18 digits: more can pass Postgres' bigint (the query answered 500).
+   */
+  @IsOptional() @IsString() @Matches(/^[0-9]{1,16}-[1-9][0-9]{0,17}$/, { message: 'cursor is not one this API gave' })
   cursor?: string;
 }
 

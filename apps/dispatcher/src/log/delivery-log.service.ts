@@ -2,12 +2,24 @@ import { Injectable } from '@nestjs/common';
 import { RegistryView } from '@posthooks/registry-view';
 import { notFound } from '@posthooks/runtime';
 import { DataSource } from 'typeorm';
-import { DeliveryStore } from '../delivery/delivery-store';
+import { DeliveryStore, Replayed } from '../delivery/delivery-store';
 import { DeliveryWorker } from '../delivery/delivery-worker';
 import { ListAttemptsQuery } from './delivery-log.dto';
 
+/** Deliveries one recover call re-sends at most (SPEC §10). */
+export const RECOVER_PAGE = 10_000;
+/**
+ * How long a replay holds the deliveries it queues: longer than queuing a whole page
+ * takes (seconds). Only after a crash mid-replay does it matter: the lease sweep then
+ * hands the deliveries on once it has run out.
+ */
+const REPLAY_LEASE_MS = 120_000;
+/** Messages published at once while queuing a recover's page. */
+const PUBLISH_AT_ONCE = 500;
+
 interface AttemptRow {
   id: string;
+  attempted_us: string;
   event_id: string;
   event_type: string;
   webhook_id: string;
@@ -30,47 +42,69 @@ export class DeliveryLogService {
     private readonly worker: DeliveryWorker,
   ) {}
 
-  /** Attempts of one of the caller's hooks, newest first, a page at a time. */
+  /**
+   * Attempts of one of the caller's hooks, newest first: by `attempted_at`, then by id
+   * (rows are not written in time order), a page at a time. The cursor is the last
+   * attempt's place in that order, to the microsecond Postgres keeps.
+   */
   async list(accountId: number, hookId: number, q: ListAttemptsQuery) {
     await this.assertOwnHook(accountId, hookId);
     const limit = q.limit ?? 50;
+    const [afterMicros, afterId] = q.cursor ? q.cursor.split('-') : [null, null];
     const rows = await this.db.query<AttemptRow[]>(
-      // The page is cut before the join, so Postgres walks attempts_hook for just that many
-      // rows whatever its statistics say (joined first, an unanalyzed table made it join
-      // every attempt of the hook: 33 -> 400 ms over bench:soak's 10 minutes).
-      `SELECT a.id, d.event_id, d.event_type, a.webhook_id, a.attempt, a.status, a.status_code, a.error, a.duration_ms, a.response_body, a.attempted_at, a.next_attempt_at
+      // The page is cut before the join, so Postgres walks attempts_hook_time for just that
+      // many rows whatever its statistics say (joined first, an unanalyzed table made it
+      // join every attempt of the hook: 33 -> 400 ms over bench:soak's 10 minutes).
+      `SELECT a.id, (extract(epoch FROM a.attempted_at) * 1000000)::bigint AS attempted_us, d.event_id, d.event_type, a.webhook_id, a.attempt, a.status,
+         a.status_code, a.error, a.duration_ms, a.response_body, a.attempted_at, a.next_attempt_at
        FROM (
          SELECT * FROM attempts
-         WHERE hook_id = $1 AND ($3::text IS NULL OR status = $3) AND ($4::bigint IS NULL OR id < $4)
-         ORDER BY id DESC LIMIT $5
+         WHERE hook_id = $1 AND ($3::text IS NULL OR status = $3)
+           AND ($4::bigint IS NULL OR (attempted_at, id) < (timestamptz 'epoch' + $4::bigint * interval '1 microsecond', $5::bigint))
+         ORDER BY attempted_at DESC, id DESC LIMIT $6
        ) a JOIN deliveries d USING (webhook_id)
        WHERE d.account_id = $2
-       ORDER BY a.id DESC`,
-      [hookId, accountId, q.status ?? null, q.cursor ?? null, limit + 1],
+       ORDER BY a.attempted_at DESC, a.id DESC`,
+      [hookId, accountId, q.status ?? null, afterMicros, afterId, limit + 1],
     );
     const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
     return {
-      data: page.map(({ id: _id, attempted_at, next_attempt_at, ...a }) => ({ ...a, attempted_at: attempted_at.toISOString(), next_attempt_at: next_attempt_at?.toISOString() ?? null })),
-      next_cursor: rows.length > limit ? page[page.length - 1].id : null,
+      data: page.map(({ id: _id, attempted_us: _us, attempted_at, next_attempt_at, ...a }) => ({ ...a, attempted_at: attempted_at.toISOString(), next_attempt_at: next_attempt_at?.toISOString() ?? null })),
+      next_cursor: rows.length > limit ? `${last.attempted_us}-${last.id}` : null,
     };
   }
 
   async redeliver(accountId: number, webhookId: string) {
-    const round = await this.store.newRound(webhookId, accountId);
-    if (round === undefined) throw notFound();
-    await this.worker.enqueue({ webhook_id: webhookId, round });
-    return { webhook_id: webhookId, round };
+    const replayed = await this.store.newRound(webhookId, accountId, REPLAY_LEASE_MS);
+    if (replayed === undefined) throw notFound();
+    await this.queue([replayed]);
+    return { webhook_id: webhookId, round: replayed.round };
   }
 
-  /** Re-sends every event to the hook whose delivery failed since then. */
+  /**
+   * Re-sends every event to the hook whose delivery failed, or was cancelled by a disable
+   * or a downgrade, since then: at most RECOVER_PAGE per call, `more` if others are left
+   * (the next call with the same `since` takes them).
+   */
   async recover(accountId: number, hookId: number, since: Date) {
     await this.assertOwnHook(accountId, hookId);
-    const failed = await this.db.query<{ webhook_id: string }[]>(
-      `SELECT webhook_id FROM deliveries WHERE hook_id = $1 AND account_id = $2 AND state = 'failed' AND updated_at >= $3 ORDER BY created_at`,
-      [hookId, accountId, since],
-    );
-    for (const { webhook_id } of failed) await this.redeliver(accountId, webhook_id);
-    return { recovered: failed.length, webhook_ids: failed.map((f) => f.webhook_id) };
+    const { replayed, more } = await this.store.recoverPage(hookId, accountId, since, RECOVER_PAGE, REPLAY_LEASE_MS);
+    await this.queue(replayed);
+    return { recovered: replayed.length, more };
+  }
+
+  /**
+   * Each new round's message, then the lease the replay took of it is given back, a chunk
+   * at a time (see DeliveryStore.replay). A worker that gets a message before its lease
+   * is given back waits a moment and tries again.
+   */
+  private async queue(replayed: Replayed[]): Promise<void> {
+    for (let i = 0; i < replayed.length; i += PUBLISH_AT_ONCE) {
+      const chunk = replayed.slice(i, i + PUBLISH_AT_ONCE);
+      await Promise.all(chunk.map((r) => this.worker.enqueue(r)));
+      await this.store.releaseAll(chunk.filter((r) => r.leased).map((r) => r.webhook_id));
+    }
   }
 
   /** A hook the caller does not own is as unknown as one that does not exist. */

@@ -1,4 +1,5 @@
-import { IsDateString, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUrl, MaxLength, Min, ValidateIf } from 'class-validator';
+import { IsHookUrl } from '@posthooks/webhooks';
+import { IsDateString, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, MaxLength, Min, ValidateIf } from 'class-validator';
 
 /** dispatcher → email-notifier: a hook gave up on one event after its last attempt. */
 export class HookUndeliverableEvent {
@@ -19,7 +20,8 @@ export class HookUndeliverableEvent {
   @IsInt() @Min(1)
   client_id: number;
 
-  @IsUrl({ protocols: ['https'], require_protocol: true, require_tld: false })
+  /** The hook's URL as the registry stored it: the registry's own rule (a trailing dot, an IP literal, ...). */
+  @IsHookUrl()
   url: string;
 
   @IsString() @MaxLength(255)
