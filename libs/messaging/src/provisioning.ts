@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { StreamName, Streams } from '@posthooks/contracts';
 import { AckPolicy, ConsumerConfig, ErrorCode, NatsError, DeliverPolicy, DiscardPolicy, headers as natsHeaders, JetStreamManager, nanos, RetentionPolicy, StorageType, StoredMsg, StreamConfig, StreamInfo } from 'nats';
 import { NatsNaming } from './naming';
@@ -66,7 +67,8 @@ export function streamConfig(stream: StreamName, naming: NatsNaming, replicas: n
 }
 
 /** Headers an upgrade adds to the copy of a message, to put it back where it was. */
-const UpgradeHeaders = { Subject: 'Posthooks-Upgrade-Subject', Sequence: 'Posthooks-Upgrade-Sequence' } as const;
+const UpgradeHeaders = { Subject: 'Posthooks-Upgrade-Subject', Sequence: 'Posthooks-Upgrade-Sequence', MsgId: 'Posthooks-Upgrade-Msg-Id' } as const;
+const MSG_ID = 'Nats-Msg-Id';
 
 /**
  * Creates every stream of the contract, or brings it to this config without losing a
@@ -106,7 +108,10 @@ async function provisionStream(jsm: JetStreamManager, naming: NatsNaming, config
           await jsm.streams.update(config.name, sealedConfig(current!.config));
           continue;
         case 'copy-out':
-          await copyOut(jsm, naming, current!, upgradeName);
+          // One replica at a time: a copy ends by deleting the old stream, and a second
+          // copier deleting "the old stream" after the first had created the new one
+          // would delete the new one (seen in the test of two replicas at once).
+          if (!(await withUpgradeLock(jsm, naming, config.name, (lost) => copyOut(jsm, naming, config, upgradeName, lost)))) await sleep(500);
           continue;
         case 'restore':
           await restore(jsm, upgradeName, config.name);
@@ -124,11 +129,13 @@ async function provisionStream(jsm: JetStreamManager, naming: NatsNaming, config
 /**
  * Copies the messages of the sealed old stream that are not consumed yet into the
  * upgrade stream, then deletes the old stream (its consumers with it: each service
- * creates its own again when it starts consuming). A copy interrupted by a crash resumes
- * where the upgrade stream ends; two replicas copying at once store each message once
- * (Nats-Msg-Id, within the upgrade stream's hour-long window).
+ * creates its own again when it starts consuming). Runs under the upgrade lock and reads
+ * the stream again under it. A copy interrupted by a crash resumes where the upgrade
+ * stream ends (its copies carry their own Nats-Msg-Id, so a repeat is stored once).
  */
-async function copyOut(jsm: JetStreamManager, naming: NatsNaming, old: StreamInfo, upgradeName: string): Promise<void> {
+async function copyOut(jsm: JetStreamManager, naming: NatsNaming, wanted: Partial<StreamConfig> & { name: string }, upgradeName: string, lockLost: () => boolean): Promise<void> {
+  const old = await jsm.streams.info(wanted.name);
+  if (old.config.retention === wanted.retention || !old.config.sealed) return;
   const js = jsm.jetstream();
   const upgradeSubject = naming.subject(`upgrade.${old.config.name}`);
   await addOrKeep(jsm, { name: upgradeName, subjects: [upgradeSubject], storage: StorageType.File, retention: RetentionPolicy.Limits, num_replicas: old.config.num_replicas, duplicate_window: nanos(60 * 60 * 1000) });
@@ -140,14 +147,51 @@ async function copyOut(jsm: JetStreamManager, naming: NatsNaming, old: StreamInf
     const msg = await storedMessage(jsm, old.config.name, seq);
     if (!msg || !mustCarryOver(seq, msg.subject, consumers)) continue;
     const h = natsHeaders();
-    for (const [key, values] of msg.header ?? []) for (const v of values) h.append(key, v);
+    // The copy has its own Nats-Msg-Id (de-duplicating copies): the original's travels beside it.
+    for (const [key, values] of msg.header ?? []) if (key !== MSG_ID) for (const v of values) h.append(key, v);
+    if (msg.header?.get(MSG_ID)) h.set(UpgradeHeaders.MsgId, msg.header.get(MSG_ID));
     h.set(UpgradeHeaders.Subject, msg.subject);
     h.set(UpgradeHeaders.Sequence, String(seq));
     await js.publish(upgradeSubject, msg.data, { msgID: `upgrade-${seq}`, headers: h });
     carried++;
   }
-  await jsm.streams.delete(old.config.name).catch((err: Error) => (isNotFound(err) ? false : Promise.reject(err)));
+  // Still the sealed old stream (same creation time), and still ours to delete.
+  const again = await streamInfo(jsm, old.config.name);
+  if (!again || again.created !== old.created || lockLost()) return;
+  await jsm.streams.delete(old.config.name);
   log.log(`${old.config.name}: ${carried} messages not consumed yet set aside in ${upgradeName}; old stream deleted`);
+}
+
+/**
+ * Runs `work` if this process holds the upgrade lock of `stream` (a key created in a
+ * small KV bucket; it lapses 10 s after its holder stops renewing it, so a crashed
+ * holder does not block the upgrade). Returns false without running it otherwise.
+ */
+async function withUpgradeLock(jsm: JetStreamManager, naming: NatsNaming, stream: string, work: (lost: () => boolean) => Promise<void>): Promise<boolean> {
+  const kv = await jsm.jetstream().views.kv(naming.stream('STREAM_UPGRADES'), { ttl: LOCK_TTL_MS, max_bytes: 1024 * 1024, history: 1 });
+  const owner = randomUUID();
+  let revision = await kv.create(stream, owner).catch(() => undefined);
+  if (revision === undefined) return false;
+  let lost = false;
+  const renew = setInterval(() => {
+    kv.update(stream, owner, revision!).then(
+      (r) => (revision = r),
+      () => (lost = true),
+    );
+  }, LOCK_TTL_MS / 3);
+  try {
+    await work(() => lost);
+    return true;
+  } finally {
+    clearInterval(renew);
+    if (!lost) await kv.delete(stream).catch(() => undefined);
+  }
+}
+
+const LOCK_TTL_MS = 10_000;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**
@@ -162,8 +206,9 @@ async function restore(jsm: JetStreamManager, upgradeName: string, streamName: s
     const msg = await storedMessage(jsm, upgradeName, seq);
     if (!msg) continue;
     const h = natsHeaders();
-    for (const [key, values] of msg.header ?? []) if (!Object.values<string>(UpgradeHeaders).includes(key)) for (const v of values) h.append(key, v);
-    const msgID = h.get('Nats-Msg-Id') || `upgrade-${streamName}-${msg.header.get(UpgradeHeaders.Sequence)}`;
+    for (const [key, values] of msg.header) if (key !== MSG_ID && !Object.values<string>(UpgradeHeaders).includes(key)) for (const v of values) h.append(key, v);
+    // Its own id again (a message without one gets one, so a repeated restore stores it once).
+    const msgID = msg.header.get(UpgradeHeaders.MsgId) || `upgrade-${streamName}-${msg.header.get(UpgradeHeaders.Sequence)}`;
     for (;;) {
       const stored = await js.publish(msg.header.get(UpgradeHeaders.Subject), msg.data, { msgID, headers: h }).then(
         () => true,
@@ -181,7 +226,9 @@ async function restore(jsm: JetStreamManager, upgradeName: string, streamName: s
 
 /** The stream's own config, sealed (nats.js leaves `sealed` out of its update type). */
 function sealedConfig(config: StreamConfig): Partial<StreamConfig> {
-  return { ...config, sealed: true };
+  // Sealing also sets deny_delete and deny_purge, which can never be unset: setting them
+  // too keeps a second replica's seal (made from the config before the first's) valid.
+  return { ...config, sealed: true, deny_delete: true, deny_purge: true };
 }
 
 async function lastCopiedSeq(jsm: JetStreamManager, upgradeName: string, subject: string): Promise<number> {
