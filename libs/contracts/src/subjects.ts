@@ -27,7 +27,7 @@ export const DEADLETTER_SUBJECT_PREFIX = 'deadletter.';
 
 export const Streams = {
   LOADS: { name: 'LOADS', subjects: [Subjects.TableLoaded, Subjects.TableRejected] },
-  // `ingest.records.<integration id>` (the gateway's, so the stream counts each
+  // `ingest.records.<integration id>.<size class>` (the gateway's, so the stream counts each
   // integration's share) and plain `ingest.records` (what an older gateway published).
   INGEST: { name: 'INGEST', subjects: [Subjects.IngestRecords, `${Subjects.IngestRecords}.>`] },
   NOTIFY: { name: 'NOTIFY', subjects: [Subjects.HookUndeliverable, Subjects.HookGone] },

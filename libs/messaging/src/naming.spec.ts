@@ -16,7 +16,7 @@ describe('NatsNaming', () => {
 
   it('reads a keyed subject (ingest.records.<integration id>) as its contract subject', () => {
     const n = new NatsNaming('t42');
-    expect(n.logical('t42.ingest.records.7')).toBe('ingest.records');
+    expect(n.logical('t42.ingest.records.7.52')).toBe('ingest.records');
     expect(n.logical('t42.ingest.records')).toBe('ingest.records');
     expect(n.logical('t42.ingest.recordsx')).toBe('ingest.recordsx');
     expect(new NatsNaming().logical('ingest.records.7')).toBe('ingest.records');

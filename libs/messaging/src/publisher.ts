@@ -9,9 +9,10 @@ export interface PublishOptions {
   headers?: Record<string, string>;
   /**
    * Published on `<subject>.<key>` (a subject the contract declares keyed, e.g.
-   * `ingest.records.<integration id>`), so the stream can count messages per key.
+   * `ingest.records.<integration id>.<size class>`), so the stream counts messages per
+   * key. A function gets the payload's bytes.
    */
-  key?: string | number;
+  key?: string | ((payloadBytes: number) => string);
 }
 
 /** A publish JetStream stored, and the bytes of its payload. */
@@ -57,10 +58,12 @@ export class EventPublisher {
     const h = natsHeaders();
     for (const [k, v] of Object.entries(options.headers ?? {})) h.set(k, v);
     const payload = JSON.stringify(event);
-    const wire = this.naming.subject(subject) + (options.key !== undefined ? `.${options.key}` : '');
+    const bytes = options.key === undefined ? 0 : Buffer.byteLength(payload);
+    const key = typeof options.key === 'function' ? options.key(bytes) : options.key;
+    const wire = this.naming.subject(subject) + (key !== undefined ? `.${key}` : '');
     try {
       const ack = await this.js.publish(wire, payload, { msgID: options.msgId, headers: h });
-      return Object.assign(ack, { bytes: Buffer.byteLength(payload) });
+      return Object.assign(ack, { bytes: bytes || Buffer.byteLength(payload) });
     } catch (err) {
       throw streamFullOf(err) ?? err;
     }
