@@ -18,7 +18,8 @@ async function post(url: string, tag: string, kib = 100): Promise<Answer> {
 async function consumeIngest(nc: NatsConnection, jsm: JetStreamManager, stream: string): Promise<void> {
   await jsm.consumers.add(stream, { durable_name: 'load-simulator', ack_policy: AckPolicy.Explicit }).catch(() => undefined);
   const consumer = await nc.jetstream().consumers.get(stream, 'load-simulator');
-  while ((await jsm.streams.info(stream)).state.messages > 0) {
+  for (let fetches = 0; (await jsm.streams.info(stream)).state.messages > 0; fetches++) {
+    if (fetches > 50) throw new Error(`${stream} still holds messages after 50 fetches`);
     for await (const m of await consumer.fetch({ max_messages: 100, expires: 1000 })) await m.ackAck();
   }
 }

@@ -1,10 +1,10 @@
-import { PrivateNatsServer, testStreamLimits, waitFor } from '@posthooks/testing';
+import { PrivateNatsServer, testEnv, testStreamLimits, waitFor } from '@posthooks/testing';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AckPolicy, connect, DiscardPolicy, JetStreamManager, nanos, NatsConnection, RetentionPolicy, StorageType } from 'nats';
 import { EventPublisher, NatsNaming, provisionStreams, StreamFull } from '../src';
-import { freshNamespace, loadEvent } from './harness';
+import { loadEvent } from './harness';
 
 const MiB = 1024 * 1024;
 const limits = { LOADS: 2 * MiB, INGEST: 2 * MiB, NOTIFY: 2 * MiB, DELIVERIES: 2 * MiB, DEADLETTER: 2 * MiB };
@@ -161,7 +161,11 @@ describe('streams left by today\'s main, on their own nats-server', () => {
 
 describe('a full work-queue stream', () => {
   it('refuses the publish with StreamFull, drops nothing, and takes publishes again once consumed', async () => {
-    const { nc, jsm, naming } = await freshNamespace();
+    // Its own namespace (harness namespaces repeat across files run by one worker).
+    const env = testEnv('messaging_stream_full');
+    const nc = await connect({ servers: env.NATS_URL });
+    const jsm = await nc.jetstreamManager();
+    const naming = new NatsNaming(env.NATS_NAMESPACE);
     try {
       // The smallest limits a service accepts (1 MiB), for this test's own namespace.
       const small = { ...testStreamLimits(), LOADS: MiB };
@@ -184,7 +188,7 @@ describe('a full work-queue stream', () => {
       await jsm.consumers.add(stream, { durable_name: 'reader', ack_policy: AckPolicy.Explicit });
       const consumer = await nc.jetstream().consumers.get(stream, 'reader');
       const read: string[] = [];
-      while (read.length < stored.length) {
+      for (let fetches = 0; read.length < stored.length && fetches < 50; fetches++) {
         for await (const m of await consumer.fetch({ max_messages: 100, expires: 1000 })) {
           read.push(m.json<{ event_id: string }>().event_id);
           await m.ackAck();
