@@ -50,7 +50,10 @@ const RETENTION: Record<StreamName, { retention: RetentionPolicy; discard: Disca
   DEADLETTER: { retention: RetentionPolicy.Limits, discard: DiscardPolicy.Old, maxAgeMs: 30 * DAY_MS },
 };
 
-export function streamConfig(stream: StreamName, naming: NatsNaming, replicas: number, limits: StreamByteLimits): Partial<StreamConfig> & { name: string } {
+/** A stream's wanted config: what provisioning reads of it is always set. */
+export type WantedStream = Partial<StreamConfig> & Pick<StreamConfig, 'name' | 'retention' | 'discard' | 'max_bytes'>;
+
+export function streamConfig(stream: StreamName, naming: NatsNaming, replicas: number, limits: StreamByteLimits): WantedStream {
   const { retention, discard, maxAgeMs } = RETENTION[stream];
   return {
     name: naming.stream(Streams[stream].name),
@@ -81,18 +84,18 @@ export async function provisionStreams(jsm: JetStreamManager, naming: NatsNaming
 
 const log = new Logger('Streams');
 
-async function provisionStream(jsm: JetStreamManager, naming: NatsNaming, config: Partial<StreamConfig> & { name: string }): Promise<void> {
+async function provisionStream(jsm: JetStreamManager, naming: NatsNaming, config: WantedStream): Promise<void> {
   const upgradeName = `${config.name}_UPGRADE`;
   const dropsOld = config.discard === DiscardPolicy.Old;
   for (;;) {
     const current = await streamInfo(jsm, config.name);
     const upgrade = await streamInfo(jsm, upgradeName);
-    const step = nextProvisionStep(config.retention!, current && { retention: current.config.retention, sealed: current.config.sealed ?? false }, upgrade !== undefined);
+    const step = nextProvisionStep(config.retention, current && { retention: current.config.retention, sealed: current.config.sealed ?? false }, upgrade !== undefined);
     try {
       switch (step) {
         case 'create': {
           // Room for what an interrupted upgrade still holds, whatever the wanted limit.
-          const added = await jsm.streams.add({ ...config, max_bytes: safeMaxBytes(config.max_bytes!, upgrade?.state.bytes ?? 0, dropsOld) }).then(
+          const added = await jsm.streams.add({ ...config, max_bytes: safeMaxBytes(config.max_bytes, upgrade?.state.bytes ?? 0, dropsOld) }).then(
             () => true,
             // Another service created it between our look and our add: look again.
             (err: Error) => (/already in use/.test(err.message) ? false : Promise.reject(err)),
@@ -101,11 +104,12 @@ async function provisionStream(jsm: JetStreamManager, naming: NatsNaming, config
           continue;
         }
         case 'update':
-          await jsm.streams.update(config.name, { ...config, max_bytes: safeMaxBytes(config.max_bytes!, current!.state.bytes, dropsOld) });
+          await jsm.streams.update(config.name, { ...config, max_bytes: safeMaxBytes(config.max_bytes, current?.state.bytes ?? 0, dropsOld) });
           return;
         case 'seal':
-          log.log(`${config.name}: upgrading from ${current!.config.retention} to ${config.retention} retention; publishes wait until it is done`);
-          await jsm.streams.update(config.name, sealedConfig(current!.config));
+          if (!current) continue;
+          log.log(`${config.name}: upgrading from ${current.config.retention} to ${config.retention} retention; publishes wait until it is done`);
+          await jsm.streams.update(config.name, sealedConfig(current.config));
           continue;
         case 'copy-out':
           // One replica at a time: a copy ends by deleting the old stream, and a second
@@ -133,7 +137,7 @@ async function provisionStream(jsm: JetStreamManager, naming: NatsNaming, config
  * the stream again under it. A copy interrupted by a crash resumes where the upgrade
  * stream ends (its copies carry their own Nats-Msg-Id, so a repeat is stored once).
  */
-async function copyOut(jsm: JetStreamManager, naming: NatsNaming, wanted: Partial<StreamConfig> & { name: string }, upgradeName: string, lockLost: () => boolean): Promise<void> {
+async function copyOut(jsm: JetStreamManager, naming: NatsNaming, wanted: WantedStream, upgradeName: string, lockLost: () => boolean): Promise<void> {
   const old = await jsm.streams.info(wanted.name);
   if (old.config.retention === wanted.retention || !old.config.sealed) return;
   const js = jsm.jetstream();
@@ -170,11 +174,12 @@ async function copyOut(jsm: JetStreamManager, naming: NatsNaming, wanted: Partia
 async function withUpgradeLock(jsm: JetStreamManager, naming: NatsNaming, stream: string, work: (lost: () => boolean) => Promise<void>): Promise<boolean> {
   const kv = await jsm.jetstream().views.kv(naming.stream('STREAM_UPGRADES'), { ttl: LOCK_TTL_MS, max_bytes: 1024 * 1024, history: 1 });
   const owner = randomUUID();
-  let revision = await kv.create(stream, owner).catch(() => undefined);
-  if (revision === undefined) return false;
+  const created = await kv.create(stream, owner).catch(() => undefined);
+  if (created === undefined) return false;
+  let revision = created;
   let lost = false;
   const renew = setInterval(() => {
-    kv.update(stream, owner, revision!).then(
+    kv.update(stream, owner, revision).then(
       (r) => (revision = r),
       () => (lost = true),
     );
