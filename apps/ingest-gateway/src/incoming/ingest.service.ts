@@ -74,8 +74,9 @@ export class IngestService {
    * Stores the records durably in JetStream; resolves once every message holding them is
    * acknowledged. `bodyBytes` is the size of the JSON they came in: a small body is not
    * measured record by record, and travels with the other small posts of the moment.
-   * Throws OverShare if the integration holds its share of INGEST already, StreamFull
-   * (@posthooks/messaging) if INGEST is full: nothing of the post was stored then.
+   * Throws OverShare if the integration holds its share of INGEST already (nothing
+   * stored), StreamFull (@posthooks/messaging) if INGEST refused a message: a post of
+   * several parts keeps the parts stored before it, which a retry stores again.
    */
   async accept(integration: IntegrationRow, records: Record<string, unknown>[], bodyBytes: number): Promise<number> {
     // `[]`: nothing to store (and an INGEST message holds at least one record).
