@@ -361,7 +361,9 @@ export async function benchStack(name, per = {}) {
   };
   process.once('SIGINT', () => stack.close().finally(() => process.exit(130)));
   try {
-    const common = { NODE_ENV: 'test', ADMIN_TOKEN, DATABASE_URL: E.DATABASE_URL, NATS_URL: E.NATS_URL, NATS_NAMESPACE: E.namespace, LOG_LEVEL: 'warn', ALLOW_PRIVATE_TARGETS: 'true' };
+    // INGEST_SHARE=1: the bench posts to one integration (50 × 4 MiB at once among others), so a
+    // share of INGEST would measure the share, not the gateway.
+    const common = { NODE_ENV: 'test', ADMIN_TOKEN, DATABASE_URL: E.DATABASE_URL, NATS_URL: E.NATS_URL, NATS_NAMESPACE: E.namespace, LOG_LEVEL: 'warn', ALLOW_PRIVATE_TARGETS: 'true', INGEST_SHARE: '1' };
     stack.services = await startStack(common, {
       ...per,
       dispatcher: { NODE_EXTRA_CA_CERTS: tls.ca, ...per.dispatcher },

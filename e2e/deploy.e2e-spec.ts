@@ -463,6 +463,21 @@ describe.each(OVERLAYS)('k8s overlay %s', (overlay) => {
     expect(named('PodDisruptionBudget', 'nats')).toBeDefined();
   });
 
+  // nats-server reserves each stream's max_bytes on every node when it creates the stream:
+  // the byte limits of posthooks-config must fit each node's max_file_store together.
+  it('gives the streams byte limits that fit the NATS nodes\' max_file_store together', () => {
+    const natsConf = named('ConfigMap', 'nats-config')?.data?.['nats.conf'] ?? '';
+    const store = /max_file_store:\s*(\d+)\s*([KMGT]?B)/i.exec(natsConf);
+    expect(store).not.toBeNull();
+    const unit: Record<string, number> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12 };
+    const maxFileStore = Number(store![1]) * unit[store![2].toUpperCase()];
+    const settings = named('ConfigMap', 'posthooks-config')?.data ?? {};
+    const limits = ['LOADS', 'INGEST', 'NOTIFY', 'DELIVERIES', 'DEADLETTER'].map((s) => Number(settings[`STREAM_MAX_BYTES_${s}`]));
+    expect(limits.every((l) => Number.isInteger(l) && l > 0)).toBe(true);
+    // Room left for REGISTRY (no byte limit) and the upgrade lock's bucket.
+    expect(limits.reduce((a, b) => a + b, 0)).toBeLessThan(maxFileStore * 0.8);
+  });
+
   // Migrations and streams: each service migrates its schema and creates every stream
   // (NATS_STREAM_REPLICAS replicas, checked above) and its consumers at start; the Job
   // runs that step once ahead of the rollout, each service until it reports ready.

@@ -39,7 +39,7 @@ describe('fault: SMTP server down during undeliverable emails', () => {
     const ids = await publishLoads(s.nc, s.ns, acc.id, 'smtp', EVENTS);
     const expected = dead.length * EVENTS;
     const notifier = () => stack.get('email-notifier');
-    const explain = async () => `emails ${sink.received.length}/${expected}; undeliverable ${[...(await undeliverables(s.nc, s.ns)).values()].flat().length}\n${stack.tails(25)}`;
+    const explain = async () => `emails ${sink.received.length}/${expected}; undeliverable ${[...(await undeliverables(s.nc, s.ns, stack.env.DATABASE_URL)).values()].flat().length}\n${stack.tails(25)}`;
     // Labels in any order (the registry adds `service` to every sample).
     const emailed = /^posthooks_undeliverable_events_total\{(?=[^}]*outcome="emailed")/;
     const retried = /^posthooks_emails_total\{(?=[^}]*kind="undeliverable")(?=[^}]*outcome="retry")/;
@@ -63,7 +63,7 @@ describe('fault: SMTP server down during undeliverable emails', () => {
       failure = err;
     }
 
-    const notify = [...(await undeliverables(s.nc, s.ns)).values()].flat();
+    const notify = [...(await undeliverables(s.nc, s.ns, stack.env.DATABASE_URL)).values()].flat();
     const webhookIdOf = (text: string) => /msg_[0-9a-f]{32}/.exec(text)?.[0] ?? 'none';
     const perWebhook = new Map<string, number>();
     for (const m of sink.received) perWebhook.set(webhookIdOf(m.text), (perWebhook.get(webhookIdOf(m.text)) ?? 0) + 1);

@@ -1,6 +1,7 @@
 import { HookUndeliverableEvent, Subjects } from '@posthooks/contracts';
 import { streamMessages, streamName } from '@posthooks/testing';
 import { connect, NatsConnection } from 'nats';
+import { Client } from 'pg';
 
 /**
  * A NATS connection of the test itself to a private server that will be restarted: it
@@ -44,14 +45,31 @@ async function publishWithRetry(publish: () => Promise<unknown>): Promise<void> 
   }
 }
 
-/** The number of messages stored in a stream of the namespace. */
+/**
+ * The number of messages a stream of the namespace ever stored (its last sequence): work
+ * queues (LOADS, NOTIFY, ...) remove a message once it is consumed.
+ */
 export async function streamCount(nc: NatsConnection, namespace: string, stream: string): Promise<number> {
-  return (await (await nc.jetstreamManager()).streams.info(streamName(namespace, stream))).state.messages;
+  return (await (await nc.jetstreamManager()).streams.info(streamName(namespace, stream))).state.last_seq;
 }
 
-/** hook.undeliverable events on NOTIFY, per hook id: webhook ids in order of publication. */
-export async function undeliverables(nc: NatsConnection, namespace: string): Promise<Map<number, string[]>> {
+/**
+ * hook.undeliverable events, per hook id: webhook ids in order of publication. NOTIFY is a
+ * work queue: those the email-notifier took are read from what it recorded (`databaseUrl`,
+ * its schema), those not taken yet from the stream.
+ */
+export async function undeliverables(nc: NatsConnection, namespace: string, databaseUrl?: string): Promise<Map<number, string[]>> {
   const out = new Map<number, string[]>();
+  if (databaseUrl) {
+    const pg = new Client({ connectionString: databaseUrl });
+    await pg.connect();
+    try {
+      const { rows } = await pg.query<{ hook_id: number; webhook_id: string }>('SELECT hook_id, webhook_id FROM email_notifier.undeliverable_events ORDER BY received_at, event_key');
+      for (const r of rows) out.set(Number(r.hook_id), [...(out.get(Number(r.hook_id)) ?? []), r.webhook_id]);
+    } finally {
+      await pg.end();
+    }
+  }
   for (const m of await streamMessages(await nc.jetstreamManager(), namespace, 'NOTIFY', Subjects.HookUndeliverable)) {
     const u = m.json<HookUndeliverableEvent>();
     out.set(u.hook_id, [...(out.get(u.hook_id) ?? []), u.webhook_id]);

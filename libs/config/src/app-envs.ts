@@ -1,4 +1,4 @@
-import { IsBoolean, IsInt, IsNotEmpty, IsString, MinLength, Min, ValidateIf } from 'class-validator';
+import { IsBoolean, IsInt, IsNotEmpty, IsNumber, IsString, Max, MinLength, Min, ValidateIf } from 'class-validator';
 import { EnvBoolean, IsDurationList, IsUrlList } from './env-decorators';
 import { ServiceEnv } from './service-env';
 
@@ -25,6 +25,15 @@ export class IngestGatewayEnv extends ServiceEnv {
   /** How webhook URLs are shown to users: the gateway's address as the world reaches it. */
   @IsUrlList(['http:', 'https:'], { list: false }, { message: 'must be an http(s) URL' })
   PUBLIC_BASE_URL: string = 'http://localhost:3001';
+
+  /**
+   * The most of INGEST (of STREAM_MAX_BYTES_INGEST) one integration's records not yet
+   * loaded may take: past it, its posts get 503 while other integrations still get 202.
+   */
+  @IsNumber({}, { message: 'must be a number above 0 and at most 1' })
+  @Min(0.001, { message: 'must be a number above 0 and at most 1' })
+  @Max(1, { message: 'must be a number above 0 and at most 1' })
+  INGEST_SHARE: number = 0.1;
 }
 
 const ADMIN_TOKEN_RULE = 'is required unless NODE_ENV=development, at least 32 characters';

@@ -8,6 +8,9 @@ import { IsUrlList } from './env-decorators';
 // (and SWC nothing), and implicit conversion needs `Number` to turn "3" into 3.
 /* eslint-disable @typescript-eslint/no-inferrable-types */
 
+const MiB = 1024 * 1024;
+const STREAM_BYTES_RULE = 'must be an integer of at least 1048576 (bytes)';
+
 export const NODE_ENVS = ['development', 'production', 'test'] as const;
 export const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
 
@@ -66,4 +69,29 @@ export class ServiceEnv {
   @Min(1, { message: 'must be an integer from 1 to 3600000 (milliseconds)' })
   @Max(3_600_000, { message: 'must be an integer from 1 to 3600000 (milliseconds)' })
   MESSAGE_RETRY_MAX_MS: number = 60_000;
+
+  // Byte limits of the streams (REGISTRY has none). nats-server reserves a stream's
+  // max_bytes on every replica when it is created, so together they must fit the
+  // servers' max_file_store (8 GB in k8s/base/nats.yaml: these defaults take 5.25 GiB,
+  // leaving the rest to REGISTRY). Every service provisions every stream, so every
+  // service reads them all; tests and `npm start` set small ones.
+  @IsInt({ message: STREAM_BYTES_RULE })
+  @Min(1024 * 1024, { message: STREAM_BYTES_RULE })
+  STREAM_MAX_BYTES_LOADS: number = 1024 * MiB;
+
+  @IsInt({ message: STREAM_BYTES_RULE })
+  @Min(1024 * 1024, { message: STREAM_BYTES_RULE })
+  STREAM_MAX_BYTES_INGEST: number = 2048 * MiB;
+
+  @IsInt({ message: STREAM_BYTES_RULE })
+  @Min(1024 * 1024, { message: STREAM_BYTES_RULE })
+  STREAM_MAX_BYTES_NOTIFY: number = 256 * MiB;
+
+  @IsInt({ message: STREAM_BYTES_RULE })
+  @Min(1024 * 1024, { message: STREAM_BYTES_RULE })
+  STREAM_MAX_BYTES_DELIVERIES: number = 1024 * MiB;
+
+  @IsInt({ message: STREAM_BYTES_RULE })
+  @Min(1024 * 1024, { message: STREAM_BYTES_RULE })
+  STREAM_MAX_BYTES_DEADLETTER: number = 1024 * MiB;
 }

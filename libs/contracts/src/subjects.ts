@@ -27,7 +27,9 @@ export const DEADLETTER_SUBJECT_PREFIX = 'deadletter.';
 
 export const Streams = {
   LOADS: { name: 'LOADS', subjects: [Subjects.TableLoaded, Subjects.TableRejected] },
-  INGEST: { name: 'INGEST', subjects: [Subjects.IngestRecords] },
+  // `ingest.records.<integration id>.<size class>` (the gateway's, so the stream counts each
+  // integration's share) and plain `ingest.records` (what an older gateway published).
+  INGEST: { name: 'INGEST', subjects: [Subjects.IngestRecords, `${Subjects.IngestRecords}.>`] },
   NOTIFY: { name: 'NOTIFY', subjects: [Subjects.HookUndeliverable, Subjects.HookGone] },
   DELIVERIES: { name: 'DELIVERIES', subjects: [Subjects.DeliveryRequested, Subjects.HookTest] },
   REGISTRY: { name: 'REGISTRY', subjects: ['registry.>'] },
@@ -35,6 +37,12 @@ export const Streams = {
 } as const;
 
 export type StreamName = keyof typeof Streams;
+
+/**
+ * Subjects that may be published with a key after them (`ingest.records.42`): the same
+ * event, handled as the subject itself.
+ */
+export const KEYED_SUBJECTS: readonly Subject[] = [Subjects.IngestRecords];
 
 /** Headers the dead-letter publish adds, so an operator can see why and from where. */
 export const DeadLetterHeaders = {

@@ -11,3 +11,4 @@ export type { FailureKind, RetryPolicy } from './failure';
 export { Semaphore } from './semaphore';
 export * from './messaging.module';
 export { messagesHandled, handlerSeconds, messageFailures } from './metrics';
+export { nextProvisionStep, safeMaxBytes, mustCarryOver, firstSeqToCopy, subjectMatches } from './stream-upgrade';

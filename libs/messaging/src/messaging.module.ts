@@ -2,7 +2,7 @@ import { DynamicModule, Global, Inject, Injectable, Module, OnApplicationShutdow
 import type { NatsConnection } from 'nats';
 import { connectNats } from './connection';
 import { NatsNaming } from './naming';
-import { provisionStreams } from './provisioning';
+import { provisionStreams, StreamByteLimits } from './provisioning';
 import { EventPublisher } from './publisher';
 
 export const NATS_CONNECTION = Symbol('NATS_CONNECTION');
@@ -16,6 +16,8 @@ export interface MessagingOptions {
   replicas: number;
   /** Client name the server shows for this connection (the service's name). */
   name: string;
+  /** STREAM_MAX_BYTES_<STREAM>: every stream but REGISTRY is bounded. */
+  streamMaxBytes: StreamByteLimits;
 }
 
 @Injectable()
@@ -45,7 +47,7 @@ export class MessagingModule {
           inject: [NatsNaming],
           useFactory: async (naming: NatsNaming) => {
             const nc = await connectNats(options.url, options.name);
-            await provisionStreams(await nc.jetstreamManager(), naming, options.replicas);
+            await provisionStreams(await nc.jetstreamManager(), naming, options.replicas, options.streamMaxBytes);
             return nc;
           },
         },

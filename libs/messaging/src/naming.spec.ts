@@ -14,6 +14,14 @@ describe('NatsNaming', () => {
     expect(n.logical('table.loaded')).toBeUndefined();
   });
 
+  it('reads a keyed subject (ingest.records.<integration id>) as its contract subject', () => {
+    const n = new NatsNaming('t42');
+    expect(n.logical('t42.ingest.records.7.52')).toBe('ingest.records');
+    expect(n.logical('t42.ingest.records')).toBe('ingest.records');
+    expect(n.logical('t42.ingest.recordsx')).toBe('ingest.recordsx');
+    expect(new NatsNaming().logical('ingest.records.7')).toBe('ingest.records');
+  });
+
   it('refuses a namespace that would make an invalid subject', () => {
     expect(() => new NatsNaming('a.b')).toThrow(/namespace/);
   });

@@ -1,4 +1,4 @@
-import { DEADLETTER_SUBJECT_PREFIX } from '@posthooks/contracts';
+import { DEADLETTER_SUBJECT_PREFIX, KEYED_SUBJECTS } from '@posthooks/contracts';
 
 /**
  * Maps the contract's logical subjects and stream names onto the server. With an empty
@@ -17,9 +17,14 @@ export class NatsNaming {
     return this.prefix + logical;
   }
 
-  /** The logical subject of a server subject, or undefined if it is outside the namespace. */
+  /**
+   * The logical subject of a server subject, or undefined if it is outside the namespace.
+   * A keyed subject (`ingest.records.42`) is its contract subject (`ingest.records`).
+   */
   logical(subject: string): string | undefined {
-    return subject.startsWith(this.prefix) ? subject.slice(this.prefix.length) : undefined;
+    if (!subject.startsWith(this.prefix)) return undefined;
+    const logical = subject.slice(this.prefix.length);
+    return KEYED_SUBJECTS.find((keyed) => logical.startsWith(keyed) && logical[keyed.length] === '.') ?? logical;
   }
 
   stream(name: string): string {

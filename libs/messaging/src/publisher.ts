@@ -1,11 +1,45 @@
 import { EventOf, Subject, validateEvent } from '@posthooks/contracts';
-import { headers as natsHeaders, JetStreamClient, PubAck } from 'nats';
+import { headers as natsHeaders, JetStreamClient, NatsError, PubAck } from 'nats';
+import { RetryLater } from './errors';
 import { NatsNaming } from './naming';
 
 export interface PublishOptions {
   /** Nats-Msg-Id: JetStream stores a message with the same id only once (2 min window). */
   msgId: string;
   headers?: Record<string, string>;
+  /**
+   * Published on `<subject>.<key>` (a subject the contract declares keyed, e.g.
+   * `ingest.records.<integration id>.<size class>`), so the stream counts messages per
+   * key. A function gets the payload's bytes.
+   */
+  key?: string | ((payloadBytes: number) => string);
+}
+
+/** A publish JetStream stored, and the bytes of its payload. */
+export type Published = PubAck & { bytes: number };
+
+/** Seconds a publisher refused with StreamFull should wait (and tell its own callers to). */
+export const STREAM_FULL_RETRY_SECONDS = 5;
+
+/**
+ * JetStream refused to store the message: its stream is full (`discard: new`) or being
+ * upgraded (sealed). Nothing was stored and nothing stored was dropped; publish again
+ * later. A RetryLater, so a handler that lets it through is redelivered after the delay
+ * without counting toward dead-lettering; the gateway answers 503 with Retry-After.
+ */
+export class StreamFull extends RetryLater {
+  constructor(readonly reason: string) {
+    super(STREAM_FULL_RETRY_SECONDS * 1000, reason);
+  }
+}
+
+/** JetStream API error codes of a refused store (nats-server's errors.json). */
+const FULL_CODES = new Set([10077 /* maximum bytes exceeded */, 10076 /* maximum messages exceeded */, 10109 /* invalid operation on sealed stream */]);
+
+/** The StreamFull an error of a JetStream publish stands for, if it is one. */
+export function streamFullOf(err: unknown): StreamFull | undefined {
+  const apiError = err instanceof NatsError ? err.api_error : undefined;
+  return apiError?.err_code !== undefined && FULL_CODES.has(apiError.err_code) ? new StreamFull(apiError.description ?? 'stream full') : undefined;
 }
 
 /**
@@ -18,11 +52,20 @@ export class EventPublisher {
     private readonly naming: NatsNaming,
   ) {}
 
-  async publish<S extends Subject>(subject: S, event: EventOf<S>, options: PublishOptions): Promise<PubAck> {
+  async publish<S extends Subject>(subject: S, event: EventOf<S>, options: PublishOptions): Promise<Published> {
     const checked = validateEvent(subject, event);
     if (!checked.ok) throw new Error(`refusing to publish an invalid event: ${checked.reason}`);
     const h = natsHeaders();
     for (const [k, v] of Object.entries(options.headers ?? {})) h.set(k, v);
-    return this.js.publish(this.naming.subject(subject), JSON.stringify(event), { msgID: options.msgId, headers: h });
+    const payload = JSON.stringify(event);
+    const bytes = options.key === undefined ? 0 : Buffer.byteLength(payload);
+    const key = typeof options.key === 'function' ? options.key(bytes) : options.key;
+    const wire = this.naming.subject(subject) + (key !== undefined ? `.${key}` : '');
+    try {
+      const ack = await this.js.publish(wire, payload, { msgID: options.msgId, headers: h });
+      return Object.assign(ack, { bytes: bytes || Buffer.byteLength(payload) });
+    } catch (err) {
+      throw streamFullOf(err) ?? err;
+    }
   }
 }

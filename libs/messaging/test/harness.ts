@@ -2,7 +2,7 @@ import { Controller, INestMicroservice, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { LoadEvent, Subjects } from '@posthooks/contracts';
-import { testEnv } from '@posthooks/testing';
+import { testEnv, testStreamLimits } from '@posthooks/testing';
 import { connect, JetStreamManager, NatsConnection } from 'nats';
 import { ConsumerOptions, JetStreamContext, JetStreamExceptionFilter, JetStreamTransport, NatsNaming, provisionStreams } from '../src';
 
@@ -34,7 +34,7 @@ export async function freshNamespace(file = 'messaging'): Promise<{ nc: NatsConn
   const nc = await connect({ servers: env.NATS_URL });
   const jsm = await nc.jetstreamManager();
   const naming = new NatsNaming(env.NATS_NAMESPACE);
-  await provisionStreams(jsm, naming, 1);
+  await provisionStreams(jsm, naming, 1, testStreamLimits());
   return { nc, jsm, naming, url: env.NATS_URL };
 }
 

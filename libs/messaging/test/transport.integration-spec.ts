@@ -1,5 +1,5 @@
 import { DeadLetterHeaders, Subjects } from '@posthooks/contracts';
-import { freePort, rawNatsPublish, waitFor } from '@posthooks/testing';
+import { freePort, rawNatsPublish, testStreamLimits, waitFor } from '@posthooks/testing';
 import { Client } from 'pg';
 import { JetStreamManager, NatsConnection } from 'nats';
 import { DeadLetter, EventPublisher, NatsNaming, provisionStreams, RetryLater } from '../src';
@@ -265,8 +265,8 @@ describe('JetStreamTransport on the real nats-server', () => {
   });
 
   it('provisions streams idempotently', async () => {
-    await provisionStreams(jsm, naming, 1);
-    await provisionStreams(jsm, naming, 1);
+    await provisionStreams(jsm, naming, 1, testStreamLimits());
+    await provisionStreams(jsm, naming, 1, testStreamLimits());
     const names: string[] = [];
     for await (const s of jsm.streams.list()) if (s.config.name.startsWith(naming.stream(''))) names.push(s.config.name);
     expect(names.sort()).toEqual(['DEADLETTER', 'DELIVERIES', 'INGEST', 'LOADS', 'NOTIFY', 'REGISTRY'].map((s) => naming.stream(s)));

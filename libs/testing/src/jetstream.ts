@@ -6,13 +6,17 @@ export function streamName(namespace: string, stream: string): string {
   return namespace ? `${namespace.toUpperCase()}_${stream}` : stream;
 }
 
-/** Every message of a stream so far, optionally only those of one contract subject. */
+/**
+ * Every message a stream still holds, optionally only those of one contract subject. On
+ * a work-queue stream that is what no consumer has acknowledged yet.
+ */
 export async function streamMessages(jsm: JetStreamManager, namespace: string, stream: string, subject?: string): Promise<StoredMsg[]> {
   const name = streamName(namespace, stream);
   const last = (await jsm.streams.info(name)).state.last_seq;
   const out: StoredMsg[] = [];
   for (let seq = 1; seq <= last; seq++) {
-    // A message may have been removed (limits): skip the gap.
+    // A message may have been removed (its age, or its consumer's ack on a work-queue
+    // stream: LOADS, INGEST, NOTIFY, DELIVERIES): skip the gap.
     const m = await jsm.streams.getMessage(name, { seq }).catch(() => undefined);
     if (m && (subject === undefined || m.subject === (namespace ? `${namespace}.${subject}` : subject))) out.push(m);
   }

@@ -6,6 +6,15 @@ export interface TestEnv {
   NATS_URL: string;
   NATS_NAMESPACE: string;
   DATABASE_URL: string;
+  /** STREAM_MAX_BYTES_<STREAM>: small, since nats-server reserves them (global setup). */
+  [streamMaxBytes: `STREAM_MAX_BYTES_${string}`]: string;
+}
+
+const CAPPED_STREAMS = ['LOADS', 'INGEST', 'NOTIFY', 'DELIVERIES', 'DEADLETTER'];
+
+/** The stream limits of this run, as numbers (for code that provisions streams itself). */
+export function testStreamLimits(): Record<'LOADS' | 'INGEST' | 'NOTIFY' | 'DELIVERIES' | 'DEADLETTER', number> {
+  return Object.fromEntries(CAPPED_STREAMS.map((s) => [s, Number(process.env[`STREAM_MAX_BYTES_${s}`] ?? 64 * 1024 * 1024)])) as ReturnType<typeof testStreamLimits>;
 }
 
 export function testEnv(name?: string): TestEnv {
@@ -14,7 +23,8 @@ export function testEnv(name?: string): TestEnv {
     throw new Error('run tests with `npm test`: the Jest global setup provides NATS_URL, NATS_NAMESPACE and DATABASE_URL');
   }
   const suffix = name ? `_${name.toLowerCase().replace(/[^a-z0-9]+/g, '_')}` : '';
-  return { NATS_URL, NATS_NAMESPACE: `${NATS_NAMESPACE}${suffix}`, DATABASE_URL: suffix ? databaseVariant(DATABASE_URL, suffix) : DATABASE_URL };
+  const limits = Object.fromEntries(Object.entries(testStreamLimits()).map(([s, bytes]) => [`STREAM_MAX_BYTES_${s}`, String(bytes)]));
+  return { NATS_URL, NATS_NAMESPACE: `${NATS_NAMESPACE}${suffix}`, DATABASE_URL: suffix ? databaseVariant(DATABASE_URL, suffix) : DATABASE_URL, ...limits };
 }
 
 /** A sibling database of the run's (`posthooks_test_<run>_<name>`), dropped by the teardown too. */

@@ -2,7 +2,9 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { IngestGatewayEnv } from '@posthooks/config';
 import { simpleError } from '@posthooks/contracts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { StreamFull, STREAM_FULL_RETRY_SECONDS } from '@posthooks/messaging';
 import { ByteBudget } from './byte-budget';
+import { OverShare } from './ingest-share';
 import { IngestService, RecordTooLarge } from './ingest.service';
 import { isJsonContentType, parseRecords } from './parse-records';
 import { readBody } from './read-body';
@@ -66,10 +68,15 @@ export class IncomingHandler {
       const parsed = parseRecords(read.body);
       if (!parsed.ok) return fail(400, parsed.error);
       const accepted = await this.ingest.accept(integration, parsed.records, read.body.length).catch((err: unknown) => {
-        if (err instanceof RecordTooLarge) return err;
+        if (err instanceof RecordTooLarge || err instanceof OverShare || err instanceof StreamFull) return err;
         throw err;
       });
       if (accepted instanceof RecordTooLarge) return fail(413, accepted.message);
+      // INGEST full, or this integration holding its share of it: nothing was stored.
+      if (accepted instanceof OverShare || accepted instanceof StreamFull) {
+        res.setHeader('Retry-After', String(STREAM_FULL_RETRY_SECONDS));
+        return fail(503, accepted instanceof OverShare ? accepted.message : 'too many records are waiting to be loaded; retry later');
+      }
       sendJson(res, 202, { accepted });
     } finally {
       this.budget.give(cost);

@@ -1,12 +1,15 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { IngestGatewayEnv } from '@posthooks/config';
 import { Subjects } from '@posthooks/contracts';
-import { EventPublisher } from '@posthooks/messaging';
+import { EventPublisher, NATS_CONNECTION, NatsNaming } from '@posthooks/messaging';
+import type { NatsConnection } from 'nats';
 import { RegistryView } from '@posthooks/registry-view';
 import { hashApiKey, safeEqual } from '@posthooks/webhooks';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { StatementBatcher } from '@posthooks/persistence';
 import { IntegrationRow } from '../integrations/integrations.service';
+import { IngestShare } from './ingest-share';
 import { RecordBatcher } from './record-batcher';
 
 /** Record JSON per INGEST message: well under NATS's 1 MB payload limit. */
@@ -42,11 +45,19 @@ export class IngestService {
    */
   private readonly smallPosts = new RecordBatcher<number, IntegrationRow>(SMALL_POST_BYTES, (integration, records) => this.publish(integration, [records]));
 
+  /** One integration may hold at most INGEST_SHARE of INGEST. */
+  private readonly share: IngestShare;
+
   constructor(
     private readonly db: DataSource,
     private readonly view: RegistryView,
     private readonly publisher: EventPublisher,
-  ) {}
+    @Inject(NATS_CONNECTION) nc: NatsConnection,
+    naming: NatsNaming,
+    @Inject(IngestGatewayEnv) env: IngestGatewayEnv,
+  ) {
+    this.share = new IngestShare(() => nc.jetstreamManager(), naming, env.INGEST_SHARE);
+  }
 
   /**
    * The integration a webhook token opens, or undefined (unknown, revoked, or its
@@ -63,22 +74,29 @@ export class IngestService {
    * Stores the records durably in JetStream; resolves once every message holding them is
    * acknowledged. `bodyBytes` is the size of the JSON they came in: a small body is not
    * measured record by record, and travels with the other small posts of the moment.
+   * Throws OverShare if the integration holds its share of INGEST already (nothing
+   * stored), StreamFull (@posthooks/messaging) if INGEST refused a message: a post of
+   * several parts keeps the parts stored before it, which a retry stores again.
    */
   async accept(integration: IntegrationRow, records: Record<string, unknown>[], bodyBytes: number): Promise<number> {
     // `[]`: nothing to store (and an INGEST message holds at least one record).
     if (records.length === 0) return 0;
+    await this.share.check(integration.id);
     if (bodyBytes <= SMALL_POST_BYTES) await this.smallPosts.add(integration.id, integration, records, bodyBytes);
     else await this.publish(integration, splitBySize(records, PART_BYTES));
     return records.length;
   }
 
-  /** One INGEST message per part, under one request id; resolves once all are acknowledged. */
+  /**
+   * One INGEST message per part, under one request id, on the integration's own subject
+   * (`ingest.records.<id>.<size class>`, see IngestShare); resolves once all are acknowledged.
+   */
   private async publish(integration: IntegrationRow, parts: Record<string, unknown>[][]): Promise<void> {
     const requestId = randomUUID();
     const receivedAt = new Date().toISOString();
     await Promise.all(
-      parts.map((part, i) =>
-        this.publisher.publish(
+      parts.map(async (part, i) => {
+        const stored = await this.publisher.publish(
           Subjects.IngestRecords,
           {
             integration_id: integration.id,
@@ -91,9 +109,10 @@ export class IngestService {
             received_at: receivedAt,
             records: part,
           },
-          { msgId: `${requestId}-${i}` },
-        ),
-      ),
+          { msgId: `${requestId}-${i}`, key: (bytes) => IngestShare.key(integration.id, bytes) },
+        );
+        this.share.published(integration.id, stored.bytes);
+      }),
     );
   }
 }

@@ -7,7 +7,7 @@ const { mkdtempSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const { createThrowawayCa } = require('../tls/throwaway-ca');
-const { natsUrl, databaseUrl, START_HINTS } = require('./test-run');
+const { natsUrl, databaseUrl, START_HINTS, TEST_STREAM_MAX_BYTES } = require('./test-run');
 
 module.exports = async function globalSetup() {
   const run = `${Date.now().toString(36)}${process.pid.toString(36)}`;
@@ -33,6 +33,9 @@ module.exports = async function globalSetup() {
   process.env.NATS_URL = natsUrl();
   process.env.NATS_NAMESPACE = `t${run}`;
   process.env.DATABASE_URL = databaseUrl(`posthooks_test_${run}`);
+  // nats-server reserves each stream's max_bytes when it creates it, and every test file
+  // has its own streams: small limits, so many runs (and `npm start`) fit on one server.
+  for (const [name, value] of Object.entries(TEST_STREAM_MAX_BYTES)) process.env[name] ??= String(value);
 
   // HTTPS receivers in tests present certificates of a CA made for this run; workers and
   // the services tests spawn trust it the way an operator trusts a private CA.

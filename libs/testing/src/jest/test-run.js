@@ -19,4 +19,7 @@ const START_HINTS = {
   postgres: 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start',
 };
 
-module.exports = { natsUrl, databaseUrl, START_HINTS };
+/** STREAM_MAX_BYTES_<STREAM> of every test run's streams (64 MiB each; production's are GiBs). */
+const TEST_STREAM_MAX_BYTES = Object.fromEntries(['LOADS', 'INGEST', 'NOTIFY', 'DELIVERIES', 'DEADLETTER'].map((s) => [`STREAM_MAX_BYTES_${s}`, 64 * 1024 * 1024]));
+
+module.exports = { natsUrl, databaseUrl, START_HINTS, TEST_STREAM_MAX_BYTES };
