@@ -1,6 +1,6 @@
 import { DeadLetterHeaders, Subjects } from '@posthooks/contracts';
 import { NatsNaming, provisionStreams } from '@posthooks/messaging';
-import { rawNatsPublish, RegistryEvents, streamMessages, testEnv, waitFor } from '@posthooks/testing';
+import { rawNatsPublish, RegistryEvents, streamMessages, testEnv, testStreamLimits, waitFor } from '@posthooks/testing';
 import { connect, NatsConnection } from 'nats';
 import { followRegistry, RegistryFollower } from '../src/follow-registry';
 import { RegistryView } from '../src/registry-view';
@@ -24,7 +24,7 @@ describe('followRegistry with messages it cannot apply', () => {
     url = env.NATS_URL;
     nc = await connect({ servers: url });
     naming = new NatsNaming(env.NATS_NAMESPACE);
-    await provisionStreams(await nc.jetstreamManager(), naming, 1);
+    await provisionStreams(await nc.jetstreamManager(), naming, 1, testStreamLimits());
   });
 
   afterAll(async () => {

@@ -3,7 +3,7 @@ import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { ServiceEnv } from '@posthooks/config';
 import { LoadEvent, Subjects } from '@posthooks/contracts';
 import { EventPublisher, JetStreamContext, MessagingModule, messageFailures } from '@posthooks/messaging';
-import { freePort, testEnv, waitFor } from '@posthooks/testing';
+import { freePort, testEnv, testStreamLimits, waitFor } from '@posthooks/testing';
 import { Client } from 'pg';
 import { createServiceApp } from '../src';
 
@@ -35,7 +35,7 @@ describe('createServiceApp consumers', () => {
     @Module({})
     class TestModule {
       static forRoot(): DynamicModule {
-        return { module: TestModule, imports: [MessagingModule.forRoot({ url: env.NATS_URL, namespace: env.NATS_NAMESPACE, replicas: 1, name: 'runtime-test' })], controllers: [OutageController] };
+        return { module: TestModule, imports: [MessagingModule.forRoot({ url: env.NATS_URL, namespace: env.NATS_NAMESPACE, replicas: 1, name: 'runtime-test', streamMaxBytes: testStreamLimits() })], controllers: [OutageController] };
       }
     }
     app = await createServiceApp({ name: 'runtime-test', env: ServiceEnv, module: () => TestModule.forRoot(), consumers: () => [{ stream: 'LOADS', durable: 'runtime-test' }] }, env);
