@@ -1,4 +1,4 @@
-import { EventOf, Subject, validateEvent } from '@posthooks/contracts';
+import { EventOf, stringifyJson, Subject, validateEvent } from '@posthooks/contracts';
 import { headers as natsHeaders, JetStreamClient, PubAck } from 'nats';
 import { NatsNaming } from './naming';
 
@@ -23,6 +23,7 @@ export class EventPublisher {
     if (!checked.ok) throw new Error(`refusing to publish an invalid event: ${checked.reason}`);
     const h = natsHeaders();
     for (const [k, v] of Object.entries(options.headers ?? {})) h.set(k, v);
-    return this.js.publish(this.naming.subject(subject), JSON.stringify(event), { msgID: options.msgId, headers: h });
+    // stringifyJson: a record's LosslessNumber travels as its exact digits (lossless-json).
+    return this.js.publish(this.naming.subject(subject), stringifyJson(event), { msgID: options.msgId, headers: h });
   }
 }
