@@ -14,7 +14,7 @@ describe('isRecordErrorCode', () => {
     ['42601', 'zero-length delimited identifier (an empty field name)'],
     ['42701', 'column specified more than once'],
     ['42804', 'column is of type integer but expression is of type text'],
-  ])('Test scenario: %s (%s) is about a record: bisect the batch', (code) => {
+  ])('Test scenario: %s (%s) is about a record: bisect the batch', (code, _why) => {
     expect(isRecordErrorCode(code)).toBe(true);
   });
 
@@ -38,7 +38,7 @@ describe('isRecordErrorCode', () => {
     ['25P02', 'in failed transaction'],
     [undefined, 'no SQLSTATE (socket closed, ECONNREFUSED)'],
     ['22', 'not a SQLSTATE'],
-  ])('Test scenario: %s (%s) is not about the data: the flush fails and is retried', (code) => {
+  ])('Test scenario: %s (%s) is not about the data: the flush fails and is retried', (code, _why) => {
     expect(isRecordErrorCode(code)).toBe(false);
   });
 });
