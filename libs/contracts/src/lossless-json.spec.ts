@@ -1,4 +1,4 @@
-import { LosslessNumber, needsLossless, parseJson, stringifyJson } from './lossless-json';
+import { hasLongDigitRun, LosslessNumber, needsLossless, parseJson, stringifyJson } from './lossless-json';
 
 describe('parseJson / stringifyJson', () => {
   it.each([
@@ -71,5 +71,20 @@ describe('parseJson / stringifyJson', () => {
     ['123456789012345e99999', false],
   ])('Test scenario: needsLossless(%s) is %s', (text, expected) => {
     expect(needsLossless(text)).toBe(expected);
+  });
+});
+
+describe('hasLongDigitRun', () => {
+  it('Test scenario: finds a run of 16 digits at any offset and length of text, and nothing shorter', () => {
+    for (let before = 0; before < 40; before++) {
+      for (const after of [0, 1, 7, 16, 33]) {
+        for (const run of [15, 16, 17, 40]) {
+          const text = `${'x1'.repeat(before).slice(0, before)}${'7'.repeat(run)}${'a'.repeat(after)}`;
+          expect([before, after, run, hasLongDigitRun(text)]).toEqual([before, after, run, /\d{16}/.test(text)]);
+        }
+      }
+    }
+    expect(hasLongDigitRun('{"a":123456789012345,"b":123456789012345}')).toBe(false);
+    expect(hasLongDigitRun('')).toBe(false);
   });
 });

@@ -42,8 +42,6 @@ export class LosslessNumber {
 const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?$/;
 /** A double holds any decimal of this many significant digits exactly (DBL_DIG). */
 const EXACT_DIGITS = 15;
-/** Cheap test for "may hold a number JSON.parse would round": a run of 16 digits somewhere. */
-const LONG_DIGIT_RUN = /\d{16}/;
 /** Not guessable by a sender, so no posted string can pass for a marker. */
 const MARK = `~lossless-${randomBytes(12).toString('hex')}~`;
 const MARKED_IN_OUTPUT = new RegExp(`"${MARK}([-+.0-9eE]+)"`, 'g');
@@ -53,7 +51,7 @@ let marked = 0;
 
 /** JSON.parse, except that numbers of more than 15 significant digits become `LosslessNumber`s. */
 export function parseJson(text: string): unknown {
-  if (!LONG_DIGIT_RUN.test(text)) return JSON.parse(text);
+  if (!hasLongDigitRun(text)) return JSON.parse(text);
   const withMarks = markLongNumbers(text);
   const value: unknown = JSON.parse(withMarks);
   return withMarks === text ? value : restoreNumbers(value);
@@ -85,6 +83,25 @@ export function needsLossless(numberText: string): boolean {
     digits++;
   }
   return digits > EXACT_DIGITS;
+}
+
+/**
+ * Whether the text has a run of 16 digits anywhere (so may hold a number JSON.parse would
+ * round). Looks at every 16th character only, since any such run covers one of them, and
+ * around those that are digits: about a tenth of the time of JSON.parse on ordinary
+ * records, where /\d{16}/ took a third (bench/parse).
+ */
+export function hasLongDigitRun(text: string): boolean {
+  for (let i = 15; i < text.length; i += 16) {
+    if (!isDigit(text.charCodeAt(i))) continue;
+    let start = i;
+    while (start > 0 && isDigit(text.charCodeAt(start - 1))) start--;
+    let end = i + 1;
+    while (end < text.length && isDigit(text.charCodeAt(end))) end++;
+    if (end - start >= 16) return true;
+    i = end; // the next run starts after `end`: its 16th digit is at end + 16 or later
+  }
+  return false;
 }
 
 const QUOTE = 0x22;
