@@ -22,7 +22,9 @@ describe('loading: poison records and big integers', () => {
   let jsm: JetStreamManager;
   let naming: NatsNaming;
   let pg: Client;
+  let databaseUrl: string;
   let nextIntegration = 1;
+  const pgOptions = () => ({ connectionString: databaseUrl });
 
   beforeAll(async () => {
     const env = loadEnv(LoadSimulatorEnv, { ...testEnv('poison'), NODE_ENV: 'test', LOG_LEVEL: 'error', LOAD_INTERVAL_MS: '200' });
@@ -31,6 +33,7 @@ describe('loading: poison records and big integers', () => {
     js = nc.jetstream();
     jsm = await nc.jetstreamManager();
     naming = new NatsNaming(env.NATS_NAMESPACE);
+    databaseUrl = env.DATABASE_URL;
     pg = new Client({ connectionString: env.DATABASE_URL });
     await pg.connect();
   });
@@ -91,10 +94,12 @@ describe('loading: poison records and big integers', () => {
       JSON.stringify({ id: 9, name: 'a\u0000b' }),
       '{"id":10,"amount":9007199254740993}',
       JSON.stringify({ id: 11, amount: 12.5, paid: false }),
+      // JSON.parse reads it as Infinity: a new numeric column would have got null.
+      '{"id":12,"huge":1e400}',
     ];
     await ingestText(i, `[${poison.join(',')}]`);
     const events = await eventsAfter(i, 2);
-    expect(events[1]).toMatchObject({ subject: 'table.loaded', num_rows: 3, num_rows_rejected: 7 });
+    expect(events[1]).toMatchObject({ subject: 'table.loaded', num_rows: 3, num_rows_rejected: 8 });
 
     const rows = (await pg.query(`SELECT id::text, amount::text, paid, name FROM "${schema(i)}".data ORDER BY data.id`)).rows;
     expect(rows).toEqual([
@@ -105,7 +110,7 @@ describe('loading: poison records and big integers', () => {
     ]);
     const rejected = (await pg.query(`SELECT record, reason, table_name FROM "${schema(i)}"._sdc_rejected`)).rows;
     const reasonOf = (id: number) => rejected.find((r) => (r.record.id ?? JSON.parse(r.record).id) === id)?.reason;
-    expect(rejected).toHaveLength(7);
+    expect(rejected).toHaveLength(8);
     expect(rejected.every((r) => r.table_name === 'data')).toBe(true);
     expect(reasonOf(3)).toMatch(/field name is empty/);
     expect(reasonOf(4)).toMatch(/"amount" is "ten", which does not fit its column of type numeric/);
@@ -114,11 +119,36 @@ describe('loading: poison records and big integers', () => {
     expect(reasonOf(7)).toMatch(/row is too big/);
     expect(reasonOf(8)).toMatch(/value overflows numeric format/);
     expect(reasonOf(9)).toMatch(/unsupported Unicode escape sequence/);
+    expect(reasonOf(12)).toMatch(/"huge" is Infinity, which does not fit its column of type numeric/);
     // What jsonb cannot hold either is kept as its JSON text.
     expect(rejected.find((r) => typeof r.record === 'string' && JSON.parse(r.record).id === 9)?.record).toBe(JSON.stringify({ id: 9, name: 'a\u0000b' }));
     // The poison records added no column: their transactions were rolled back.
     const width = (await pg.query(`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'data'`, [schema(i)])).rows[0].n;
     expect(width).toBe(4 + 4);
+  });
+
+  it('does not turn an outage into rejections: a write whose connection is killed is retried whole, and rejects nothing', async () => {
+    const i = integration('id');
+    await ingestText(i, JSON.stringify([{ id: 1, v: 'a' }]));
+    await eventsAfter(i, 1);
+    // Hold the schema's load lock, so the next write waits on it; then kill the waiting backend (57P01).
+    const holder = new Client(pgOptions());
+    await holder.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock(hashtext($1))', [`posthooks:load:${schema(i)}`]);
+      await ingestText(i, JSON.stringify([{ id: 2, v: 'b' }, { id: 3, v: 'c' }]));
+      const waiting = await waitFor('the loader waiting on the lock', async () => {
+        const r = await pg.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%pg_advisory_xact_lock%'`);
+        return r.rows.length > 0 && r.rows;
+      });
+      for (const { pid } of waiting) await pg.query('SELECT pg_terminate_backend($1)', [pid]);
+    } finally {
+      await holder.end();
+    }
+    const events = await eventsAfter(i, 2);
+    expect(events[1]).toMatchObject({ subject: 'table.loaded', num_rows: 2, num_rows_rejected: 0 });
+    expect((await pg.query(`SELECT id::text FROM "${schema(i)}".data ORDER BY data.id`)).rows.map((r) => r.id)).toEqual(['1', '2', '3']);
+    expect((await pg.query(`SELECT count(*)::int AS n FROM "${schema(i)}"._sdc_rejected`)).rows[0].n).toBe(0);
   });
 
   it('keeps 9007199254740993 and 9007199254740992 apart as two rows, with a primary key', async () => {

@@ -203,10 +203,12 @@ export class TableLoader {
       // A name of at most 21 UTF-16 units is at most 63 bytes: only longer ones are measured.
       if (field.length > 21 && Buffer.byteLength(field) > 63) return `field name "${field.slice(0, 20)}…" is longer than 63 bytes`;
       if (field.startsWith('_sdc') || field === APPEND_KEY) return `field name "${field}" is reserved`;
-      const type = columns.get(field);
       const value = record[field];
-      if (type && !fits(value, type)) return `field "${field}" is ${stringifyJson(value).slice(0, 50)}, which does not fit its column of type ${type}`;
-      if (!type && value !== null && value !== undefined) newColumns++;
+      const column = columns.get(field);
+      // A new column is checked too: JSON.parse reads 1e400 as Infinity, which numeric would get as null.
+      const type = column ?? inferType(value);
+      if (type && !fits(value, type)) return `field "${field}" is ${(typeof value === 'number' ? String(value) : stringifyJson(value)).slice(0, 50)}, which does not fit its column of type ${type}`;
+      if (!column && type) newColumns++;
     }
     const total = columns.size + newColumns + SDC_COLUMN_COUNT + (primaryKey ? 0 : 1);
     if (newColumns > 0 && total > MAX_COLUMNS) return `the record's ${newColumns} new fields would make the table ${total} columns wide, past Postgres's limit of ${MAX_COLUMNS}`;
