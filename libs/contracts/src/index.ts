@@ -9,3 +9,4 @@ export * from './events/load.event';
 export * from './events/hook-undeliverable.event';
 export * from './events/ingest-records.event';
 export * from './events/registry.events';
+export * from './lossless-json';

@@ -2,6 +2,7 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
 import { EventClasses, EventOf } from './event-classes';
 import { checkRecords } from './events/ingest-records.event';
+import { parseJson } from './lossless-json';
 import { Subject, Subjects } from './subjects';
 
 /**
@@ -82,7 +83,10 @@ export function parseEvent<S extends Subject>(subject: S, body: Uint8Array | str
   if (nestsDeeperThan(body, MAX_EVENT_DEPTH)) return { ok: false, reason: `nested deeper than ${MAX_EVENT_DEPTH} levels` };
   let plain: unknown;
   try {
-    plain = JSON.parse(typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.length).toString('utf8'));
+    const text = typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.length).toString('utf8');
+    // Third-party records keep every digit of their numbers (lossless-json); our own
+    // events are parsed as they always were.
+    plain = subject === Subjects.IngestRecords ? parseJson(text) : JSON.parse(text);
   } catch (err) {
     return { ok: false, reason: `not JSON: ${(err as Error).message}` };
   }

@@ -1,4 +1,4 @@
-import { EventOf, Subject, validateEvent } from '@posthooks/contracts';
+import { EventOf, stringifyJson, Subject, validateEvent } from '@posthooks/contracts';
 import { headers as natsHeaders, JetStreamClient, NatsError, PubAck } from 'nats';
 import { RetryLater } from './errors';
 import { NatsNaming } from './naming';
@@ -57,7 +57,8 @@ export class EventPublisher {
     if (!checked.ok) throw new Error(`refusing to publish an invalid event: ${checked.reason}`);
     const h = natsHeaders();
     for (const [k, v] of Object.entries(options.headers ?? {})) h.set(k, v);
-    const payload = JSON.stringify(event);
+    // stringifyJson: a record's LosslessNumber travels as its exact digits (lossless-json).
+    const payload = stringifyJson(event);
     const bytes = options.key === undefined ? 0 : Buffer.byteLength(payload);
     const key = typeof options.key === 'function' ? options.key(bytes) : options.key;
     const wire = this.naming.subject(subject) + (key !== undefined ? `.${key}` : '');

@@ -1,3 +1,4 @@
+import { parseJson } from '@posthooks/contracts';
 import { refuseJsonBody } from '@posthooks/runtime';
 
 export type ParsedRecords = { ok: true; records: Record<string, unknown>[] } | { ok: false; error: string };
@@ -14,7 +15,8 @@ export function parseRecords(body: Buffer): ParsedRecords {
   }
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    // Lossless: a posted 9007199254740993 must not become ...992 (and merge two records' ids).
+    value = parseJson(text);
   } catch (err) {
     return { ok: false, error: `body is not valid JSON: ${(err as Error).message}` };
   }

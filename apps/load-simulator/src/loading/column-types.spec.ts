@@ -1,3 +1,4 @@
+import { LosslessNumber } from '@posthooks/contracts';
 import { fits, inferType } from './column-types';
 
 describe('column types', () => {
@@ -10,6 +11,7 @@ describe('column types', () => {
     [[1, 2], 'jsonb'],
     [null, undefined],
     [2 ** 60, 'numeric'],
+    [new LosslessNumber('9007199254740993'), 'numeric'],
   ])('%j makes a %s column', (value, type) => expect(inferType(value)).toBe(type));
 
   it('says what fits', () => {
@@ -20,5 +22,8 @@ describe('column types', () => {
     expect(fits(3, 'text')).toBe(false);
     expect(fits([1], 'jsonb')).toBe(true);
     expect(fits(null, 'numeric')).toBe(true);
+    expect(fits(new LosslessNumber('9007199254740993'), 'numeric')).toBe(true);
+    expect(fits(new LosslessNumber('9007199254740993'), 'jsonb')).toBe(false);
+    expect(fits(new LosslessNumber('9007199254740993'), 'text')).toBe(false);
   });
 });

@@ -36,6 +36,8 @@ export class IngestRecordsEvent {
   /**
    * Third-party JSON, checked by `checkRecords` rather than by decorators: class-transformer
    * would deep-copy every record of a 4 MiB body before validating it (see validate-event).
+   * A number of more than 15 significant digits is a `LosslessNumber` (lossless-json):
+   * the message carries its exact digits, parsed and written with parseJson/stringifyJson.
    */
   records: Record<string, unknown>[];
 }
