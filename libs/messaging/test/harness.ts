@@ -12,6 +12,8 @@ export interface Handled {
   deliveryCount: number;
   eventId: string;
   at: number;
+  /** Where a replayed message came from (tools/deadletter.mjs), if it was replayed. */
+  replayedFrom?: string;
 }
 
 /** What every test handler does: record the call, then behave as the test says. */
@@ -49,7 +51,7 @@ export async function startConsumer(
   class LoadsController {
     @EventPattern([Subjects.TableLoaded, Subjects.TableRejected])
     async onLoaded(@Payload() event: LoadEvent, @Ctx() ctx: JetStreamContext): Promise<unknown> {
-      const h = { instance, event, deliveryCount: ctx.deliveryCount, eventId: event.event_id ?? ctx.fallbackEventId, at: Date.now() };
+      const h = { instance, event, deliveryCount: ctx.deliveryCount, eventId: event.event_id ?? ctx.fallbackEventId, at: Date.now(), replayedFrom: ctx.message.headers?.get('Posthooks-Replayed-From') };
       recorder.handled.push(h);
       return recorder.behaviour(h);
     }
