@@ -59,6 +59,11 @@ export class ByteBudget {
     this.grant();
   }
 
+  /** Requests waiting for bytes. */
+  get waiters(): number {
+    return this.waiting.length;
+  }
+
   /** Bytes taken and not given back. */
   get inUse(): number {
     return this.used;

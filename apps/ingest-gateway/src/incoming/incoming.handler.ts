@@ -26,7 +26,8 @@ const DISCARD_BYTES = 64 * 1024 * 1024;
 
 @Injectable()
 export class IncomingHandler {
-  private readonly budget: ByteBudget;
+  /** Bytes of bodies in flight (BODIES_IN_FLIGHT_BYTES); read by tests. */
+  readonly budget: ByteBudget;
   private readonly log = new Logger('HTTP');
 
   constructor(
