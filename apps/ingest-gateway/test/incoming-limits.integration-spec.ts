@@ -51,6 +51,27 @@ describe('incoming webhooks at their limits', () => {
     for (let i = 0; i < 10; i++) expect(await nodePost(body)).toEqual({ status: 413, body: JSON.stringify({ error: `body is larger than ${MAX} bytes` }), connection: 'close' });
   });
 
+  it('keeps reading a refused body while its sender writes it, then closes cleanly (the cause of EPIPE)', async () => {
+    // The sender writes a declared 5 MiB in two halves, the second after it read the 413.
+    // A server that closes with unread bytes makes the kernel reset the connection: the
+    // second half then fails (EPIPE, ECONNRESET), and a sender that had not yet read the
+    // answer sees that instead of it.
+    const half = Buffer.alloc(2.5 * 1024 * 1024, 0x20);
+    const socket = netConnect(port(), hostname);
+    const answer = new Promise<string>((resolve) => socket.once('data', (d: Buffer) => resolve(d.toString())));
+    const closed = new Promise<string>((resolve) => {
+      socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+      socket.once('end', () => resolve('end'));
+    });
+    socket.write(`POST ${pathOf()} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${2 * half.length}\r\n\r\n`);
+    socket.write(half);
+    expect(await answer).toMatch(/^HTTP\/1\.1 413 /);
+    const written = new Promise<string>((resolve) => socket.write(half, (err) => resolve(err ? ((err as NodeJS.ErrnoException).code ?? err.message) : 'written')));
+    expect(await written).toBe('written');
+    expect(await closed).toBe('end');
+    socket.destroy();
+  });
+
   it('lets fetch read the 413 of a streamed body that grows past the limit', async () => {
     const chunk = new Uint8Array(256 * 1024).fill(0x20);
     let sent = 0;
