@@ -48,6 +48,11 @@ export class ServiceProcess {
     return new ServiceProcess(name, port, proc);
   }
 
+  /** The process id (to read its command line, say). */
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }

@@ -82,7 +82,13 @@ export class IncomingHandler {
       const shape = bodyShape(read.body);
       if (shape.records > MAX_RECORDS_PER_POST) return fail(413, `more than ${MAX_RECORDS_PER_POST} records in one post`);
       const needed = heapEstimate(read.body.length, shape);
-      if (needed > held && !(await reserve(needed - held))) return;
+      if (needed > held) {
+        // Given back first and taken whole: posts that each held some and waited for
+        // more would hold the budget between them until their waits ran out.
+        this.budget.give(held);
+        held = 0;
+        if (!(await reserve(needed))) return;
+      }
       const parsed = parseRecords(read.body);
       if (!parsed.ok) return fail(400, parsed.error);
       const accepted = await this.ingest.accept(integration, parsed.records, read.body.length).catch((err: unknown) => {
