@@ -1,5 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { connect as netConnect, Socket } from 'node:net';
+import { ingestRecordsBucket } from '@posthooks/messaging';
 import { waitFor } from '@posthooks/testing';
 import { IncomingHandler } from '../src/incoming/incoming.handler';
 import { Gateway } from './gateway-harness';
@@ -132,5 +133,19 @@ describe('incoming webhooks at their limits', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
     holder.destroy();
     expect((await nodePost(Buffer.from('{"a":4}'))).status).toBe(202);
+  });
+
+  it('takes one record as large as the body limit allows: it travels by reference, in the object store', async () => {
+    const record = { id: 1, big: 'x'.repeat(3_900_000) };
+    const before = (await g.ingested()).length;
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([{ id: 0 }, record]) });
+    expect([res.status, await res.json()]).toEqual([202, { accepted: 2 }]);
+    const messages = (await g.ingested()).slice(before);
+    expect(messages.flatMap((m) => m.records)).toEqual([{ id: 0 }]);
+    const refs = messages.flatMap((m) => m.record_refs ?? []);
+    expect(refs).toHaveLength(1);
+    const store = await g.nc.jetstream().views.os(ingestRecordsBucket(g.naming));
+    const blob = await store.getBlob(refs[0]);
+    expect(JSON.parse(Buffer.from(blob!).toString('utf8'))).toEqual(record);
   });
 });

@@ -9,7 +9,7 @@ import { Subject, Subjects } from './subjects';
  * as they are, because plainToInstance would deep-copy them (measured: the copy of a
  * 4 MiB INGEST body dominated the gateway's memory and CPU for large posts).
  */
-const OPAQUE_FIELDS: Partial<Record<Subject, Record<string, (value: unknown) => string | undefined>>> = {
+const OPAQUE_FIELDS: Partial<Record<Subject, Record<string, (value: unknown, event: Record<string, unknown>) => string | undefined>>> = {
   [Subjects.IngestRecords]: { records: checkRecords },
 };
 
@@ -33,7 +33,7 @@ export function validateEvent<S extends Subject>(subject: S, plain: unknown): Ev
   if (typeof plain !== 'object' || plain === null || Array.isArray(plain)) {
     return { ok: false, reason: 'not a JSON object' };
   }
-  const opaque = Object.entries<(value: unknown) => string | undefined>(OPAQUE_FIELDS[subject] ?? {});
+  const opaque = Object.entries<(value: unknown, event: Record<string, unknown>) => string | undefined>(OPAQUE_FIELDS[subject] ?? {});
   const rest: Record<string, unknown> = opaque.length > 0 ? { ...plain } : (plain as Record<string, unknown>);
   for (const [field] of opaque) delete rest[field];
   const cls: new () => object = EventClasses[subject];
@@ -42,7 +42,7 @@ export function validateEvent<S extends Subject>(subject: S, plain: unknown): Ev
   const problems = errors.length > 0 ? [describe(errors)] : [];
   for (const [field, check] of opaque) {
     const value = (plain as Record<string, unknown>)[field];
-    const problem = check(value);
+    const problem = check(value, plain as Record<string, unknown>);
     if (problem) problems.push(problem);
     else (event as unknown as Record<string, unknown>)[field] = value;
   }

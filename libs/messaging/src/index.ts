@@ -8,3 +8,4 @@ export * from './transport';
 export { Semaphore } from './semaphore';
 export * from './messaging.module';
 export { messagesHandled, handlerSeconds } from './metrics';
+export * from './ingest-record-store';

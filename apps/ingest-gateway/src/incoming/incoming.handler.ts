@@ -4,7 +4,7 @@ import { MAX_RECORDS_PER_MESSAGE, simpleError } from '@posthooks/contracts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bodyShape, heapEstimate } from './body-shape';
 import { ByteBudget } from './byte-budget';
-import { IngestService, RecordTooLarge } from './ingest.service';
+import { IngestService } from './ingest.service';
 import { isJsonContentType, parseRecords } from './parse-records';
 import { discardBody, readBody } from './read-body';
 
@@ -91,11 +91,7 @@ export class IncomingHandler {
       }
       const parsed = parseRecords(read.body);
       if (!parsed.ok) return fail(400, parsed.error);
-      const accepted = await this.ingest.accept(integration, parsed.records, read.body.length).catch((err: unknown) => {
-        if (err instanceof RecordTooLarge) return err;
-        throw err;
-      });
-      if (accepted instanceof RecordTooLarge) return fail(413, accepted.message);
+      const accepted = await this.ingest.accept(integration, parsed.records, read.body.length);
       sendJson(res, 202, { accepted });
     } finally {
       this.budget.give(held);

@@ -1,6 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { IngestGatewayEnv } from '@posthooks/config';
 import { Subjects } from '@posthooks/contracts';
-import { EventPublisher } from '@posthooks/messaging';
+import { EventPublisher, NATS_CONNECTION, NatsNaming, openIngestRecordStore } from '@posthooks/messaging';
+import type { NatsConnection, ObjectStore } from 'nats';
 import { RegistryView } from '@posthooks/registry-view';
 import { hashApiKey, safeEqual } from '@posthooks/webhooks';
 import { randomUUID } from 'node:crypto';
@@ -9,7 +11,10 @@ import { StatementBatcher } from '@posthooks/persistence';
 import { IntegrationRow } from '../integrations/integrations.service';
 import { RecordBatcher } from './record-batcher';
 
-/** Record JSON per INGEST message: well under NATS's 1 MB payload limit. */
+/**
+ * Record JSON per INGEST message: well under NATS's 1 MB payload limit. A record larger
+ * than this travels by reference, in the INGEST_RECORDS object store.
+ */
 const PART_BYTES = 512 * 1024;
 /**
  * Re-serialized JSON can outgrow its source (`1e20` is 21 bytes as JSON.stringify writes
@@ -42,10 +47,16 @@ export class IngestService {
    */
   private readonly smallPosts = new RecordBatcher<number, IntegrationRow>(SMALL_POST_BYTES, (integration, records) => this.publish(integration, [records]));
 
+  /** Where records too large for a message go (opened, and created, on first use). */
+  private recordStore?: Promise<ObjectStore>;
+
   constructor(
     private readonly db: DataSource,
     private readonly view: RegistryView,
     private readonly publisher: EventPublisher,
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    private readonly naming: NatsNaming,
+    @Inject(IngestGatewayEnv) private readonly env: IngestGatewayEnv,
   ) {}
 
   /**
@@ -72,13 +83,26 @@ export class IngestService {
     return records.length;
   }
 
-  /** One INGEST message per part, under one request id; resolves once all are acknowledged. */
-  private async publish(integration: IntegrationRow, parts: Record<string, unknown>[][]): Promise<void> {
+  /**
+   * One INGEST message per part, under one request id; resolves once all are
+   * acknowledged. A part of one large record stores it in the object store first, and
+   * its message names it: the 202 comes only once both are stored.
+   */
+  private async publish(integration: IntegrationRow, parts: Part[]): Promise<void> {
     const requestId = randomUUID();
     const receivedAt = new Date().toISOString();
     await Promise.all(
-      parts.map((part, i) =>
-        this.publisher.publish(
+      parts.map(async (part, i) => {
+        const ref = `${requestId}-${i}`;
+        if ('large' in part) {
+          this.recordStore ??= openIngestRecordStore(this.nc.jetstream(), this.naming, this.env.NATS_STREAM_REPLICAS);
+          const store = await this.recordStore.catch((err: unknown) => {
+            this.recordStore = undefined; // opened again next time
+            throw err;
+          });
+          await store.putBlob({ name: ref }, Buffer.from(part.large));
+        }
+        await this.publisher.publish(
           Subjects.IngestRecords,
           {
             integration_id: integration.id,
@@ -89,34 +113,38 @@ export class IngestService {
             request_id: requestId,
             part: i,
             received_at: receivedAt,
-            records: part,
+            ...('large' in part ? { records: [], record_refs: [ref] } : { records: part }),
           },
-          { msgId: `${requestId}-${i}` },
-        ),
-      ),
+          { msgId: ref },
+        );
+      }),
     );
   }
 }
 
-/** A record that cannot travel in one INGEST message (NATS refuses payloads over 1 MB). */
-export class RecordTooLarge extends Error {
-  constructor(readonly index: number) {
-    super(`record ${index} is larger than ${PART_BYTES / 1024} KiB, the most one record may be`);
-  }
-}
+/** Records that travel in one message, or one record's JSON that travels by reference. */
+type Part = Record<string, unknown>[] | { large: string };
 
-function splitBySize(records: Record<string, unknown>[], maxBytes: number): Record<string, unknown>[][] {
-  const parts: Record<string, unknown>[][] = [[]];
+/** Records in parts of at most `maxBytes` of JSON; a record larger than that is a part of its own, by reference. */
+export function splitBySize(records: Record<string, unknown>[], maxBytes: number): Part[] {
+  const parts: Part[] = [];
+  let open: Record<string, unknown>[] = [];
   let size = 0;
-  records.forEach((r, i) => {
-    const bytes = Buffer.byteLength(JSON.stringify(r));
-    if (bytes > maxBytes) throw new RecordTooLarge(i);
-    if (size + bytes > maxBytes && parts[parts.length - 1].length > 0) {
-      parts.push([]);
+  for (const r of records) {
+    const json = JSON.stringify(r);
+    const bytes = Buffer.byteLength(json);
+    if (bytes > maxBytes) {
+      parts.push({ large: json });
+      continue;
+    }
+    if (size + bytes > maxBytes && open.length > 0) {
+      parts.push(open);
+      open = [];
       size = 0;
     }
-    parts[parts.length - 1].push(r);
+    open.push(r);
     size += bytes;
-  });
+  }
+  if (open.length > 0) parts.push(open);
   return parts;
 }
