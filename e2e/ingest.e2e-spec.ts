@@ -2,6 +2,8 @@ import { HttpsReceiver, TEST_ADMIN_TOKEN, testEnv, waitFor } from '@posthooks/te
 import { readFileSync } from 'node:fs';
 import { Webhook } from 'standardwebhooks';
 import { Client } from 'pg';
+import { connect } from 'nats';
+import { ingestRecordsBucket, NatsNaming } from '@posthooks/messaging';
 import { ServiceProcess } from './support/service-process';
 import { Stack } from './support/stack';
 
@@ -50,6 +52,44 @@ describe('incoming webhooks, end to end', () => {
     const requests = await rx.waitForRequests(1);
     const body = new Webhook(hook.secret).verify(requests[0].body, requests[0].headers as Record<string, string>) as Record<string, unknown>;
     expect(body).toMatchObject({ event_type: 'table.loaded', client_id: acc.id, integration_name: 'shopify', source_root_table_name: 'data' });
+  });
+});
+
+describe('a record as large as the body limit allows, end to end', () => {
+  let stack: Stack;
+  let pg: Client;
+
+  beforeAll(async () => {
+    stack = await Stack.start('e2e_ingest_large', { 'load-simulator': { LOAD_INTERVAL_MS: '300' } });
+    pg = new Client({ connectionString: stack.env.DATABASE_URL });
+    await pg.connect();
+  }, 90_000);
+  afterAll(async () => {
+    await pg?.end();
+    await stack?.stop();
+  });
+
+  it('loads a 3.9 MB record into Postgres, posted while the loader was down, and deletes its stored copy', async () => {
+    const acc = await stack.account();
+    await stack.registryApplied('ingest-gateway', 'load-simulator');
+    const integration = await stack.call<{ webhook_url: string; schema: string }>('ingest-gateway', 'POST', '/v1/integrations', acc.key, { name: 'large', destination_id: acc.destinationId, primary_key: 'id' });
+    const url = `${stack.get('ingest-gateway').url}${new URL(integration.body.webhook_url).pathname}`;
+    // Nothing acknowledged is lost while no loader runs: the record waits in the object store.
+    await stack.get('load-simulator').kill();
+    const big = 'x'.repeat(3_900_000);
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 1, big }) });
+    expect([res.status, await res.json()]).toEqual([202, { accepted: 1 }]);
+    await stack.restart('load-simulator');
+
+    const row = await waitFor('the large row', async () => {
+      const r = await pg.query(`SELECT id, length(big) AS length FROM "${integration.body.schema}".data`).catch(() => ({ rows: [] }));
+      return r.rows[0] as { id: string; length: number } | undefined;
+    });
+    expect(row).toEqual({ id: '1', length: big.length });
+    const nc = await connect({ servers: stack.env.NATS_URL });
+    const store = await nc.jetstream().views.os(ingestRecordsBucket(new NatsNaming(stack.env.NATS_NAMESPACE)));
+    await waitFor('the stored record to be deleted once loaded', async () => (await store.list()).length === 0);
+    await nc.close();
   });
 });
 
