@@ -23,6 +23,11 @@ export const MAX_RECORDS_PER_POST = MAX_RECORDS_PER_MESSAGE;
  */
 const DISCARD_MS = 10_000;
 const DISCARD_BYTES = 64 * 1024 * 1024;
+/**
+ * What any post reserves at least: enough for a small body of any shape (a thousand
+ * values), so the usual small post never has to ask twice.
+ */
+const MIN_RESERVATION = 64 * 1024;
 
 @Injectable()
 export class IncomingHandler {
@@ -76,7 +81,7 @@ export class IncomingHandler {
       return outcome === 'granted';
     };
     try {
-      if (!(await reserve(3 * (Number.isFinite(declared) ? declared : this.env.MAX_BODY_BYTES)))) return;
+      if (!(await reserve(Math.max(MIN_RESERVATION, 3 * (Number.isFinite(declared) ? declared : this.env.MAX_BODY_BYTES))))) return;
       const read = await readBody(req, this.env.MAX_BODY_BYTES);
       if (!read.ok) return 'tooLarge' in read ? tooLarge() : undefined;
       const shape = bodyShape(read.body);
