@@ -8,13 +8,6 @@ import { IngestService } from './ingest.service';
 import { isJsonContentType, parseRecords } from './parse-records';
 import { discardBody, readBody } from './read-body';
 
-/**
- * `POST <webhook_url>`: third parties send JSON here (SPEC §7). Written on node:http's own
- * request and response, so the same code answers whether the request came through the
- * fast path (incoming.fast-path.ts, the usual way) or through Express (IncomingController).
- * The body is read by hand, with its limit, rather than by the global JSON parser. The
- * token is never logged.
- */
 /** The most records one post may hold (SPEC §7's INGEST messages carry at most as many). */
 export const MAX_RECORDS_PER_POST = MAX_RECORDS_PER_MESSAGE;
 /**
@@ -29,6 +22,13 @@ const DISCARD_BYTES = 64 * 1024 * 1024;
  */
 const MIN_RESERVATION = 64 * 1024;
 
+/**
+ * `POST <webhook_url>`: third parties send JSON here (SPEC §7). Written on node:http's own
+ * request and response, so the same code answers whether the request came through the
+ * fast path (incoming.fast-path.ts, the usual way) or through Express (IncomingController).
+ * The body is read by hand, with its limit, rather than by the global JSON parser. The
+ * token is never logged.
+ */
 @Injectable()
 export class IncomingHandler {
   /** Bytes of bodies in flight (BODIES_IN_FLIGHT_BYTES); read by tests. */
