@@ -1,10 +1,11 @@
 // Small helpers shared by the bench scripts: a service process, a keep-alive HTTP load
 // loop with latency percentiles, and a markdown table.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { spawnService } from '../tools/service-command.cjs';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -22,15 +23,15 @@ export function freePort() {
   });
 }
 
-/** Starts `dist/apps/<name>/src/main.js` and resolves when /health/ready is 200. */
-/** Node flags a service's image runs it with (docker/Dockerfile; e2e/deploy checks they agree). */
-export const NODE_FLAGS = { "ingest-gateway": ["--max-old-space-size=192"] };
-
+/**
+ * Starts `dist/apps/<name>/src/main.js` with the Node flags its image runs it with
+ * (tools/service-command.cjs) and resolves when /health/ready is 200.
+ */
 export async function startService(name, env) {
   const port = await freePort();
   // BENCH_CPU_PROF=<dir>: each service writes a V8 CPU profile there when it stops.
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
-  const proc = spawn(process.execPath, [...profile, ...(NODE_FLAGS[name] ?? []), `dist/apps/${name}/src/main.js`], { cwd: ROOT, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const proc = spawnService(name, { extraFlags: profile, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) {
     if (proc.exitCode !== null) throw new Error(`${name} exited with ${proc.exitCode}`);

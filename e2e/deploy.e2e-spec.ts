@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { ENV_CLASSES, loadEnv, requiredEnvVars, ServiceEnv } from '@posthooks/config';
 import type { AppName } from '@posthooks/config';
+import { nodeArgs } from '../tools/service-command.cjs';
 
 /**
  * Issue 7 (deployment): every kustomize overlay renders into objects a cluster accepts
@@ -317,14 +318,10 @@ describe('the Dockerfile', () => {
     expect(['root', '0', '']).not.toContain(user);
   });
 
-  it.each(APPS)('runs %s with the Node flags the benches use (bench/lib.mjs NODE_FLAGS)', (app) => {
+  it.each(APPS)('runs %s with the same command as npm start, e2e and the benches (tools/service-command.cjs)', (app) => {
     const cmds = chain(app).filter((l) => /^CMD\s/i.test(l));
     const cmd = JSON.parse(cmds[cmds.length - 1].replace(/^CMD\s+/i, '')) as string[];
-    const flags = cmd.slice(1, -1).filter((f) => f !== '--enable-source-maps');
-    // An ES module Jest cannot import here: the constant is written as JSON to be read.
-    const literal = /export const NODE_FLAGS = (\{.*\});/.exec(readFileSync(join(ROOT, 'bench', 'lib.mjs'), 'utf8'))?.[1];
-    const NODE_FLAGS = JSON.parse(literal ?? 'null') as Record<string, string[]>;
-    expect(flags).toEqual(NODE_FLAGS[app] ?? []);
+    expect(cmd).toEqual(['node', ...nodeArgs(app)]);
   });
 
   it('installs production dependencies only in the runtime image, from a pinned base image', () => {

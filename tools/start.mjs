@@ -2,13 +2,14 @@
 // `npm start`: checks that NATS (with JetStream) and Postgres answer, builds, and runs
 // the five services as separate processes with their output prefixed. Ctrl-C (or
 // SIGTERM) stops them all gracefully; if one dies, the others are stopped too.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { connect } from 'nats';
 import pg from 'pg';
 import { withDemoCa } from './demo-tls.mjs';
+import { spawnService } from './service-command.cjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const SERVICES = ['hook-registry', 'ingest-gateway', 'load-simulator', 'dispatcher', 'email-notifier'];
@@ -65,10 +66,11 @@ function build() {
 const children = new Map();
 let stopping = false;
 
-function run(name, script = `dist/apps/${name}/src/main.js`, args = []) {
+function run(name, script, args = []) {
   // Own process group: Ctrl-C reaches only this launcher, which then sends one SIGTERM,
   // so no service gets two signals in the middle of its graceful shutdown.
-  const child = spawn(process.execPath, ['--enable-source-maps', script, ...args], { cwd: root, env: process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The service's Node flags (the gateway's heap limit) come from tools/service-command.cjs.
+  const child = spawnService(name, { script, args, env: process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const label = name.padEnd(14);
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (line) => process.stdout.write(`${label} | ${line}\n`));

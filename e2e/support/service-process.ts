@@ -1,8 +1,9 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { freePort, TEST_ADMIN_TOKEN, waitFor } from '@posthooks/testing';
+import { spawnService } from '../../tools/service-command.cjs';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -10,8 +11,10 @@ export type ServiceName = 'ingest-gateway' | 'hook-registry' | 'load-simulator' 
 export const SERVICE_NAMES: ServiceName[] = ['ingest-gateway', 'hook-registry', 'load-simulator', 'dispatcher', 'email-notifier'];
 
 /**
- * One service as the operator runs it: `node dist/apps/<name>/src/main.js`, built by
- * `npm test` before Jest starts. Its output is kept for assertions.
+ * One service as the operator runs it: `node <flags> dist/apps/<name>/src/main.js`, built
+ * by `npm test` before Jest starts, spawned by the module `npm start` and the benches use
+ * (tools/service-command.cjs), so with the Node flags of its image. Its output is kept
+ * for assertions.
  */
 export class ServiceProcess {
   readonly lines: string[] = [];
@@ -30,8 +33,7 @@ export class ServiceProcess {
     const main = join(ROOT, 'dist', 'apps', name, 'src', 'main.js');
     if (!existsSync(main)) throw new Error(`${main} is missing: run the tests with \`npm test\`, which builds first`);
     const port = env.PORT ? Number(env.PORT) : await freePort();
-    const proc = spawn(process.execPath, ['--enable-source-maps', main], {
-      cwd: ROOT,
+    const proc = spawnService(name, {
       env: {
         PATH: process.env.PATH,
         NODE_ENV: 'test',
@@ -44,6 +46,11 @@ export class ServiceProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     return new ServiceProcess(name, port, proc);
+  }
+
+  /** The process id (to read its command line, say). */
+  get pid(): number | undefined {
+    return this.proc.pid;
   }
 
   get url(): string {

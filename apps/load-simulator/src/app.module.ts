@@ -4,6 +4,7 @@ import { RegistryViewModule } from '@posthooks/registry-view';
 import { coreModules } from '@posthooks/runtime';
 import { Batcher } from './loading/batcher';
 import { IngestRecordsController } from './loading/ingest-records.controller';
+import { RecordRefs } from './loading/record-refs';
 import { TableLoader } from './loading/table-loader';
 import { Schedules1764000300000, SimulationsModule } from './simulations';
 
@@ -18,7 +19,7 @@ export class AppModule {
         SimulationsModule.forRoot(env),
       ],
       controllers: [IngestRecordsController],
-      providers: [{ provide: LoadSimulatorEnv, useValue: env }, TableLoader, Batcher],
+      providers: [{ provide: LoadSimulatorEnv, useValue: env }, TableLoader, Batcher, RecordRefs],
     };
   }
 }

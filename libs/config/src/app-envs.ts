@@ -22,6 +22,14 @@ export class IngestGatewayEnv extends ServiceEnv {
   @Min(1, { message: 'must be a positive integer (bytes)' })
   BODIES_IN_FLIGHT_BYTES: number = 40 * 1024 * 1024;
 
+  /**
+   * How long a post may wait for BODIES_IN_FLIGHT_BYTES before it is answered 503 with
+   * Retry-After: a sender is better told to come back than left hanging.
+   */
+  @IsInt({ message: 'must be a positive integer (milliseconds)' })
+  @Min(1, { message: 'must be a positive integer (milliseconds)' })
+  BODIES_IN_FLIGHT_WAIT_MS: number = 10_000;
+
   /** How webhook URLs are shown to users: the gateway's address as the world reaches it. */
   @IsUrlList(['http:', 'https:'], { list: false }, { message: 'must be an http(s) URL' })
   PUBLIC_BASE_URL: string = 'http://localhost:3001';

@@ -10,7 +10,7 @@ import { Subject, Subjects } from './subjects';
  * as they are, because plainToInstance would deep-copy them (measured: the copy of a
  * 4 MiB INGEST body dominated the gateway's memory and CPU for large posts).
  */
-const OPAQUE_FIELDS: Partial<Record<Subject, Record<string, (value: unknown) => string | undefined>>> = {
+const OPAQUE_FIELDS: Partial<Record<Subject, Record<string, (value: unknown, event: Record<string, unknown>) => string | undefined>>> = {
   [Subjects.IngestRecords]: { records: checkRecords },
 };
 
@@ -97,7 +97,7 @@ export function validateEvent<S extends Subject>(subject: S, plain: unknown): Ev
   if (typeof plain !== 'object' || plain === null || Array.isArray(plain)) {
     return { ok: false, reason: 'not a JSON object' };
   }
-  const opaque = Object.entries<(value: unknown) => string | undefined>(OPAQUE_FIELDS[subject] ?? {});
+  const opaque = Object.entries<(value: unknown, event: Record<string, unknown>) => string | undefined>(OPAQUE_FIELDS[subject] ?? {});
   // Opaque fields are checked by their own (non-recursive) functions; the rest goes through class-transformer.
   if (valueNestsDeeperThan(plain, MAX_EVENT_DEPTH, new Set(opaque.map(([field]) => field)))) {
     return { ok: false, reason: `nested deeper than ${MAX_EVENT_DEPTH} levels` };
@@ -110,7 +110,7 @@ export function validateEvent<S extends Subject>(subject: S, plain: unknown): Ev
   const problems = errors.length > 0 ? [describe(errors)] : [];
   for (const [field, check] of opaque) {
     const value = (plain as Record<string, unknown>)[field];
-    const problem = check(value);
+    const problem = check(value, plain as Record<string, unknown>);
     if (problem) problems.push(problem);
     else (event as unknown as Record<string, unknown>)[field] = value;
   }

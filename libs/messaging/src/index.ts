@@ -12,3 +12,4 @@ export { Semaphore } from './semaphore';
 export * from './messaging.module';
 export { messagesHandled, handlerSeconds, messageFailures } from './metrics';
 export { nextProvisionStep, safeMaxBytes, mustCarryOver, firstSeqToCopy, subjectMatches } from './stream-upgrade';
+export * from './ingest-record-store';

@@ -3,7 +3,7 @@ import { IngestGatewayEnv } from '@posthooks/config';
 import { createServer, request, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { IncomingHandler } from './incoming.handler';
-import { IngestService, RecordTooLarge } from './ingest.service';
+import { IngestService } from './ingest.service';
 
 /** The handler on a bare node:http server, with the lookup and the publish faked. */
 describe('IncomingHandler', () => {
@@ -58,12 +58,6 @@ describe('IncomingHandler', () => {
   ])('answers %s with its error', async (_what, token, body, headers, status, error) => {
     const res = await send('POST', token, body, headers);
     expect([res.status, res.body]).toEqual([status, { error }]);
-  });
-
-  it('answers 413 to a record too large for one message', async () => {
-    accept.mockRejectedValueOnce(new RecordTooLarge(3));
-    const res = await send('POST', TOKEN, '{"id":1}');
-    expect([res.status, res.body]).toEqual([413, { error: 'record 3 is larger than 512 KiB, the most one record may be' }]);
   });
 
   it('answers 500 in the contract\'s shape to an unexpected error, and logs it', async () => {

@@ -1,13 +1,28 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { IngestGatewayEnv } from '@posthooks/config';
-import { simpleError } from '@posthooks/contracts';
+import { MAX_RECORDS_PER_MESSAGE, simpleError } from '@posthooks/contracts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StreamFull, STREAM_FULL_RETRY_SECONDS } from '@posthooks/messaging';
+import { bodyShape, heapEstimate } from './body-shape';
 import { ByteBudget } from './byte-budget';
 import { OverShare } from './ingest-share';
-import { IngestService, RecordTooLarge } from './ingest.service';
+import { IngestService } from './ingest.service';
 import { isJsonContentType, parseRecords } from './parse-records';
-import { readBody } from './read-body';
+import { discardBody, readBody } from './read-body';
+
+/** The most records one post may hold (SPEC §7's INGEST messages carry at most as many). */
+export const MAX_RECORDS_PER_POST = MAX_RECORDS_PER_MESSAGE;
+/**
+ * After an early answer, what is left of the body is read and dropped for at most this
+ * long and this many bytes (see discardBody), then the connection is closed.
+ */
+const DISCARD_MS = 10_000;
+const DISCARD_BYTES = 64 * 1024 * 1024;
+/**
+ * What any post reserves at least: enough for a small body of any shape (a thousand
+ * values), so the usual small post never has to ask twice.
+ */
+const MIN_RESERVATION = 64 * 1024;
 
 /**
  * `POST <webhook_url>`: third parties send JSON here (SPEC §7). Written on node:http's own
@@ -18,7 +33,8 @@ import { readBody } from './read-body';
  */
 @Injectable()
 export class IncomingHandler {
-  private readonly budget: ByteBudget;
+  /** Bytes of bodies in flight (BODIES_IN_FLIGHT_BYTES); read by tests. */
+  readonly budget: ByteBudget;
   private readonly log = new Logger('HTTP');
 
   constructor(
@@ -39,39 +55,53 @@ export class IncomingHandler {
     } catch (err) {
       this.log.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
       if (res.headersSent) res.destroy();
-      else sendJson(res, 500, simpleError('Internal server error'));
+      else await refuse(req, res, 500, 'Internal server error');
     }
   }
 
   private async receive(token: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const fail = (status: number, what: string) => {
-      // A body we will not read must not keep the connection busy.
-      if (bodyPending(req)) res.setHeader('Connection', 'close');
-      sendJson(res, status, simpleError(what));
-    };
-    if (req.method !== 'POST') {
-      res.setHeader('Allow', 'POST');
-      return fail(405, `method ${req.method} is not allowed: POST JSON to this URL`);
-    }
+    const fail = (status: number, what: string, headers: Record<string, string> = {}) => refuse(req, res, status, what, headers);
+    const tooLarge = () => fail(413, `body is larger than ${this.env.MAX_BODY_BYTES} bytes`);
+    if (req.method !== 'POST') return fail(405, `method ${req.method} is not allowed: POST JSON to this URL`, { Allow: 'POST' });
     const integration = await this.ingest.integrationOf(token);
     if (!integration) return fail(404, 'unknown or revoked webhook URL');
     if (!isJsonContentType(req.headers['content-type'])) return fail(415, 'Content-Type must be application/json');
 
     const declared = Number(req.headers['content-length'] ?? NaN);
-    if (declared > this.env.MAX_BODY_BYTES) return fail(413, `body is larger than ${this.env.MAX_BODY_BYTES} bytes`);
-    // Parsed JSON takes a few times its bytes: count that against the budget.
-    const cost = 3 * (Number.isFinite(declared) ? declared : this.env.MAX_BODY_BYTES);
-    await this.budget.take(cost);
+    if (declared > this.env.MAX_BODY_BYTES) return tooLarge();
+    // The client going away ends any wait for the budget (its reservation is not leaked).
+    const gone = new AbortController();
+    res.once('close', () => gone.abort());
+    // Reserved before reading, so TCP holds back the bodies that wait: parsed JSON of a
+    // usual shape takes a few times its bytes. A body of many small values asks for more
+    // once its shape is known (below).
+    let held = 0;
+    const reserve = async (bytes: number): Promise<boolean> => {
+      const outcome = await this.budget.take(bytes, { timeoutMs: this.env.BODIES_IN_FLIGHT_WAIT_MS, signal: gone.signal });
+      if (outcome === 'granted') held += bytes;
+      else if (outcome === 'timeout') await fail(503, 'the gateway is busy with other bodies: retry shortly', { 'Retry-After': '1' });
+      return outcome === 'granted';
+    };
     try {
+      if (!(await reserve(Math.max(MIN_RESERVATION, 3 * (Number.isFinite(declared) ? declared : this.env.MAX_BODY_BYTES))))) return;
       const read = await readBody(req, this.env.MAX_BODY_BYTES);
-      if (!read.ok) return fail(413, `body is larger than ${this.env.MAX_BODY_BYTES} bytes`);
+      if (!read.ok) return 'tooLarge' in read ? tooLarge() : undefined;
+      const shape = bodyShape(read.body);
+      if (shape.records > MAX_RECORDS_PER_POST) return fail(413, `more than ${MAX_RECORDS_PER_POST} records in one post`);
+      const needed = heapEstimate(read.body.length, shape);
+      if (needed > held) {
+        // Given back first and taken whole: posts that each held some and waited for
+        // more would hold the budget between them until their waits ran out.
+        this.budget.give(held);
+        held = 0;
+        if (!(await reserve(needed))) return;
+      }
       const parsed = parseRecords(read.body);
       if (!parsed.ok) return fail(400, parsed.error);
       const accepted = await this.ingest.accept(integration, parsed.records, read.body.length).catch((err: unknown) => {
-        if (err instanceof RecordTooLarge || err instanceof OverShare || err instanceof StreamFull) return err;
+        if (err instanceof OverShare || err instanceof StreamFull) return err;
         throw err;
       });
-      if (accepted instanceof RecordTooLarge) return fail(413, accepted.message);
       // INGEST full, or this integration holding its share of it: nothing was stored.
       if (accepted instanceof OverShare || accepted instanceof StreamFull) {
         res.setHeader('Retry-After', String(STREAM_FULL_RETRY_SECONDS));
@@ -79,9 +109,27 @@ export class IncomingHandler {
       }
       sendJson(res, 202, { accepted });
     } finally {
-      this.budget.give(cost);
+      this.budget.give(held);
     }
   }
+}
+
+/**
+ * Answers an error in the contract's shape. A request whose body has not been read has
+ * `Connection: close`, and the rest of its body is read and dropped (up to DISCARD_BYTES
+ * or DISCARD_MS) before the connection closes: a sender still writing its body then
+ * reads the answer instead of a reset connection (`EPIPE`). The answer is written whole
+ * first; ending the response is what closes the connection, so it waits for the discard.
+ */
+async function refuse(req: IncomingMessage, res: ServerResponse, status: number, what: string, headers: Record<string, string> = {}): Promise<void> {
+  if (res.headersSent || res.destroyed) return;
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  if (!bodyPending(req)) return sendJson(res, status, simpleError(what));
+  res.setHeader('Connection', 'close');
+  const json = writeJsonHead(res, status, simpleError(what));
+  res.write(json);
+  await discardBody(req, DISCARD_BYTES, DISCARD_MS);
+  res.end();
 }
 
 /**
@@ -100,9 +148,14 @@ function bodyPending(req: IncomingMessage): boolean {
  * header for header and in the same order.
  */
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.end(writeJsonHead(res, status, body));
+}
+
+/** Sets the status and headers of a JSON answer; returns its body. */
+function writeJsonHead(res: ServerResponse, status: number, body: unknown): string {
   const json = JSON.stringify(body);
   res.statusCode = status;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Content-Length', Buffer.byteLength(json));
-  res.end(json);
+  return json;
 }

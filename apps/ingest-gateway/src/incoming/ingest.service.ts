@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { IngestGatewayEnv } from '@posthooks/config';
-import { Subjects } from '@posthooks/contracts';
-import { EventPublisher, NATS_CONNECTION, NatsNaming } from '@posthooks/messaging';
-import type { NatsConnection } from 'nats';
+import { stringifyJson, Subjects } from '@posthooks/contracts';
+import { EventPublisher, NATS_CONNECTION, NatsNaming, openIngestRecordStore } from '@posthooks/messaging';
+import type { NatsConnection, ObjectStore } from 'nats';
 import { RegistryView } from '@posthooks/registry-view';
 import { hashApiKey, safeEqual } from '@posthooks/webhooks';
 import { randomUUID } from 'node:crypto';
@@ -12,7 +12,10 @@ import { IntegrationRow } from '../integrations/integrations.service';
 import { IngestShare } from './ingest-share';
 import { RecordBatcher } from './record-batcher';
 
-/** Record JSON per INGEST message: well under NATS's 1 MB payload limit. */
+/**
+ * Record JSON per INGEST message: well under NATS's 1 MB payload limit. A record larger
+ * than this travels by reference, in the INGEST_RECORDS object store.
+ */
 const PART_BYTES = 512 * 1024;
 /**
  * Re-serialized JSON can outgrow its source (`1e20` is 21 bytes as JSON.stringify writes
@@ -47,14 +50,16 @@ export class IngestService {
 
   /** One integration may hold at most INGEST_SHARE of INGEST. */
   private readonly share: IngestShare;
+  /** Where records too large for a message go (opened, and created, on first use). */
+  private recordStore?: Promise<ObjectStore>;
 
   constructor(
     private readonly db: DataSource,
     private readonly view: RegistryView,
     private readonly publisher: EventPublisher,
-    @Inject(NATS_CONNECTION) nc: NatsConnection,
-    naming: NatsNaming,
-    @Inject(IngestGatewayEnv) env: IngestGatewayEnv,
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    private readonly naming: NatsNaming,
+    @Inject(IngestGatewayEnv) private readonly env: IngestGatewayEnv,
   ) {
     this.share = new IngestShare(() => nc.jetstreamManager(), naming, env.INGEST_SHARE);
   }
@@ -89,13 +94,24 @@ export class IngestService {
 
   /**
    * One INGEST message per part, under one request id, on the integration's own subject
-   * (`ingest.records.<id>.<size class>`, see IngestShare); resolves once all are acknowledged.
+   * (`ingest.records.<id>.<size class>`, see IngestShare); resolves once all are
+   * acknowledged. A part of one large record stores it in the object store first, and
+   * its message names it: the 202 comes only once both are stored.
    */
-  private async publish(integration: IntegrationRow, parts: Record<string, unknown>[][]): Promise<void> {
+  private async publish(integration: IntegrationRow, parts: Part[]): Promise<void> {
     const requestId = randomUUID();
     const receivedAt = new Date().toISOString();
     await Promise.all(
       parts.map(async (part, i) => {
+        const ref = `${requestId}-${i}`;
+        if ('large' in part) {
+          this.recordStore ??= openIngestRecordStore(this.nc.jetstream(), this.naming, this.env.NATS_STREAM_REPLICAS);
+          const store = await this.recordStore.catch((err: unknown) => {
+            this.recordStore = undefined; // opened again next time
+            throw err;
+          });
+          await store.putBlob({ name: ref }, Buffer.from(part.large));
+        }
         const stored = await this.publisher.publish(
           Subjects.IngestRecords,
           {
@@ -107,9 +123,9 @@ export class IngestService {
             request_id: requestId,
             part: i,
             received_at: receivedAt,
-            records: part,
+            ...('large' in part ? { records: [], record_refs: [ref] } : { records: part }),
           },
-          { msgId: `${requestId}-${i}`, key: (bytes) => IngestShare.key(integration.id, bytes) },
+          { msgId: ref, key: (bytes) => IngestShare.key(integration.id, bytes) },
         );
         this.share.published(integration.id, stored.bytes);
       }),
@@ -117,25 +133,29 @@ export class IngestService {
   }
 }
 
-/** A record that cannot travel in one INGEST message (NATS refuses payloads over 1 MB). */
-export class RecordTooLarge extends Error {
-  constructor(readonly index: number) {
-    super(`record ${index} is larger than ${PART_BYTES / 1024} KiB, the most one record may be`);
-  }
-}
+/** Records that travel in one message, or one record's JSON that travels by reference. */
+type Part = Record<string, unknown>[] | { large: string };
 
-function splitBySize(records: Record<string, unknown>[], maxBytes: number): Record<string, unknown>[][] {
-  const parts: Record<string, unknown>[][] = [[]];
+/** Records in parts of at most `maxBytes` of JSON; a record larger than that is a part of its own, by reference. */
+export function splitBySize(records: Record<string, unknown>[], maxBytes: number): Part[] {
+  const parts: Part[] = [];
+  let open: Record<string, unknown>[] = [];
   let size = 0;
-  records.forEach((r, i) => {
-    const bytes = Buffer.byteLength(JSON.stringify(r));
-    if (bytes > maxBytes) throw new RecordTooLarge(i);
-    if (size + bytes > maxBytes && parts[parts.length - 1].length > 0) {
-      parts.push([]);
+  for (const r of records) {
+    const json = stringifyJson(r);
+    const bytes = Buffer.byteLength(json);
+    if (bytes > maxBytes) {
+      parts.push({ large: json });
+      continue;
+    }
+    if (size + bytes > maxBytes && open.length > 0) {
+      parts.push(open);
+      open = [];
       size = 0;
     }
-    parts[parts.length - 1].push(r);
+    open.push(r);
     size += bytes;
-  });
+  }
+  if (open.length > 0) parts.push(open);
   return parts;
 }

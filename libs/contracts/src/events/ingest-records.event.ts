@@ -1,4 +1,4 @@
-import { IsDateString, IsInt, IsNotEmpty, IsOptional, IsString, MaxLength, Min } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsDateString, IsInt, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, Min } from 'class-validator';
 
 /**
  * gateway → load-simulator: records accepted on one incoming-webhook POST. A large POST
@@ -40,14 +40,23 @@ export class IngestRecordsEvent {
    * the message carries its exact digits, parsed and written with parseJson/stringifyJson.
    */
   records: Record<string, unknown>[];
+
+  /**
+   * Records too large for a message, by the names the gateway stored them under in the
+   * INGEST_RECORDS object store (libs/messaging ingest-record-store). `records` may be
+   * empty when these are not.
+   */
+  @IsOptional() @IsArray() @ArrayMaxSize(100) @IsString({ each: true }) @Matches(/^[A-Za-z0-9_-]{1,200}$/, { each: true })
+  record_refs?: string[];
 }
 
 export const MAX_RECORDS_PER_MESSAGE = 100_000;
 
-/** What is wrong with `records`, or undefined: 1 to 100,000 JSON objects. */
-export function checkRecords(records: unknown): string | undefined {
+/** What is wrong with `records`, or undefined: 1 to 100,000 JSON objects (0 with `record_refs`). */
+export function checkRecords(records: unknown, event?: Record<string, unknown>): string | undefined {
   if (!Array.isArray(records)) return 'records must be an array';
-  if (records.length === 0) return 'records should not be empty';
+  const refs = event?.record_refs;
+  if (records.length === 0 && !(Array.isArray(refs) && refs.length > 0)) return 'records should not be empty';
   if (records.length > MAX_RECORDS_PER_MESSAGE) return `records must contain no more than ${MAX_RECORDS_PER_MESSAGE} elements`;
   const bad = records.findIndex((r) => typeof r !== 'object' || r === null || Array.isArray(r));
   return bad >= 0 ? `records[${bad}] must be an object` : undefined;

@@ -13,7 +13,8 @@ module.exports = async function globalTeardown() {
   const jsm = await nats.jetstreamManager();
   const prefix = `T${run}`.toUpperCase();
   for await (const stream of jsm.streams.list()) {
-    if (stream.config.name.startsWith(prefix)) await jsm.streams.delete(stream.config.name);
+    // Object stores too: their streams are OBJ_<namespaced bucket>.
+    if (stream.config.name.startsWith(prefix) || stream.config.name.startsWith(`OBJ_${prefix}`)) await jsm.streams.delete(stream.config.name);
   }
   await nats.close();
 
