@@ -724,7 +724,8 @@ describe('hostile input on every HTTP endpoint', () => {
     const HARD_RECORDS: { what: string; body: string; refused?: [number, RegExp] }[] = [
       { what: 'a NUL character in a value', body: '{"id":1,"note":"a\\u0000b"}', refused: [400, /NUL character/] },
       { what: `a value nested ${DEEP} levels deep`, body: `{"id":2,"deep":${deepObject(DEEP)}}`, refused: [400, /nested deeper than/] },
-      { what: 'a 1 MB string value', body: JSON.stringify({ id: 3, note: 'x'.repeat(MB) }), refused: [413, /record 0 is larger than 512 KiB/] },
+      // Over NATS's payload limit: it travels by reference (the INGEST_RECORDS object store) and loads.
+      { what: 'a 1 MB string value', body: JSON.stringify({ id: 3, note: 'x'.repeat(MB) }) },
       { what: 'a field name with SQL and quotes', body: JSON.stringify({ id: 4, [`a"; DROP TABLE accounts; --`]: 1 }) },
       { what: 'a field name with a NUL', body: '{"id":5,"a\\u0000b":1}', refused: [400, /NUL character/] },
     ];
