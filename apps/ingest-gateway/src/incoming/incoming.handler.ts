@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { IngestGatewayEnv } from '@posthooks/config';
 import { MAX_RECORDS_PER_MESSAGE, simpleError } from '@posthooks/contracts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Gauge } from 'prom-client';
 import { StreamFull, STREAM_FULL_RETRY_SECONDS } from '@posthooks/messaging';
 import { bodyShape, heapEstimate } from './body-shape';
 import { ByteBudget } from './byte-budget';
@@ -24,6 +25,11 @@ const DISCARD_BYTES = 64 * 1024 * 1024;
  */
 const MIN_RESERVATION = 64 * 1024;
 
+/** The budget as an operator sees it: posts queued for bytes, and bytes taken. One handler per process. */
+let current: ByteBudget | undefined;
+new Gauge({ name: 'posthooks_ingest_bodies_waiting', help: 'Incoming posts waiting for BODIES_IN_FLIGHT_BYTES', collect() { this.set(current?.waiters ?? 0); } });
+new Gauge({ name: 'posthooks_ingest_body_bytes_in_use', help: 'Bytes of BODIES_IN_FLIGHT_BYTES taken by posts being read or handled', collect() { this.set(current?.inUse ?? 0); } });
+
 /**
  * `POST <webhook_url>`: third parties send JSON here (SPEC §7). Written on node:http's own
  * request and response, so the same code answers whether the request came through the
@@ -42,6 +48,7 @@ export class IncomingHandler {
     @Inject(IngestGatewayEnv) private readonly env: IngestGatewayEnv,
   ) {
     this.budget = new ByteBudget(env.BODIES_IN_FLIGHT_BYTES);
+    current = this.budget;
   }
 
   /**
