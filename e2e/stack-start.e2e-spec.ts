@@ -2,7 +2,8 @@ import { Stack } from './support/stack';
 import { ServiceProcess } from './support/service-process';
 
 /** Whether a process with this id still exists (signal 0 only checks). */
-function alive(pid: number): boolean {
+function alive(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
   try {
     process.kill(pid, 0);
     return true;
@@ -24,7 +25,7 @@ describe('Stack.start when a service never gets ready', () => {
     expect(spawned.map((s) => s.name).sort()).toEqual(['dispatcher', 'email-notifier', 'hook-registry', 'ingest-gateway', 'load-simulator']);
     for (const s of spawned) {
       expect(s.ended).toBeDefined();
-      expect({ name: s.name, alive: alive(s.pid!) }).toEqual({ name: s.name, alive: false });
+      expect({ name: s.name, alive: alive(s.pid) }).toEqual({ name: s.name, alive: false });
     }
   });
 });

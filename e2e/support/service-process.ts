@@ -2,7 +2,7 @@ import { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { freePort, TEST_ADMIN_TOKEN, waitFor } from '@posthooks/testing';
+import { freePort, TEST_ADMIN_TOKEN } from '@posthooks/testing';
 import { spawnService } from '../../tools/service-command.cjs';
 
 const ROOT = join(__dirname, '..', '..');
