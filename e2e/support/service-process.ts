@@ -2,10 +2,13 @@ import { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { freePort, TEST_ADMIN_TOKEN, waitFor } from '@posthooks/testing';
+import { freePort, TEST_ADMIN_TOKEN } from '@posthooks/testing';
 import { spawnService } from '../../tools/service-command.cjs';
 
 const ROOT = join(__dirname, '..', '..');
+
+/** How long a service may take to be ready (see ready()). */
+export const READY_TIMEOUT_MS = 45_000;
 
 export type ServiceName = 'ingest-gateway' | 'hook-registry' | 'load-simulator' | 'dispatcher' | 'email-notifier';
 export const SERVICE_NAMES: ServiceName[] = ['ingest-gateway', 'hook-registry', 'load-simulator', 'dispatcher', 'email-notifier'];
@@ -17,8 +20,12 @@ export const SERVICE_NAMES: ServiceName[] = ['ingest-gateway', 'hook-registry', 
  * for assertions.
  */
 export class ServiceProcess {
+  /** Every process this Jest worker spawned, in order (a test checks that a failed start leaves none running). */
+  static readonly spawned: ServiceProcess[] = [];
   readonly lines: string[] = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves once the process has exited and its output has been read to the end. */
+  private readonly closed: Promise<void>;
 
   private constructor(
     readonly name: ServiceName,
@@ -27,6 +34,8 @@ export class ServiceProcess {
   ) {
     for (const stream of [proc.stdout, proc.stderr]) if (stream) createInterface({ input: stream }).on('line', (l) => this.lines.push(l));
     this.exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
+    this.closed = new Promise((resolve) => proc.once('close', () => resolve()));
+    ServiceProcess.spawned.push(this);
   }
 
   static async spawn(name: ServiceName, env: Record<string, string>): Promise<ServiceProcess> {
@@ -68,20 +77,28 @@ export class ServiceProcess {
     return this.lines.join('\n');
   }
 
-  /** Resolves once /health/ready answers 200; fails early if the process exits. */
-  async ready(timeoutMs = 20_000): Promise<this> {
-    let gone = false;
-    void this.exited.then(() => (gone = true));
-    await waitFor(
-      `${this.name} to be ready`,
-      async () => {
-        if (gone) throw new Error(`${this.name} exited during start:\n${this.output}`);
-        const res = await fetch(`${this.url}/health/ready`).catch(() => undefined);
-        return res?.status === 200;
-      },
-      { timeoutMs, intervalMs: 100 },
-    );
-    return this;
+  /**
+   * Resolves once /health/ready answers 200. Fails as soon as the process exits, or after
+   * `timeoutMs`, with the process's last output lines in the error. The default fits a
+   * loaded 2-core machine, where services started together sometimes need more than 20 s.
+   */
+  async ready(timeoutMs = READY_TIMEOUT_MS): Promise<this> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.ended) {
+        await this.closed; // the rest of its output
+        throw new Error(`${this.name} ${this.ended} before it was ready; its output:\n${this.tail()}`);
+      }
+      const res = await fetch(`${this.url}/health/ready`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+      if (res?.status === 200) return this;
+      if (Date.now() > deadline) throw new Error(`${this.name} was not ready after ${timeoutMs} ms; its output:\n${this.tail()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** The last lines of the output, for an error message. */
+  tail(n = 40): string {
+    return this.lines.slice(-n).join('\n');
   }
 
   /** kill -9: no shutdown hook runs, nothing is acked or flushed. */
@@ -92,5 +109,12 @@ export class ServiceProcess {
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill(signal);
     return this.exited;
+  }
+
+  /** SIGTERM, then SIGKILL if it has not exited within `graceMs` (a process stuck in its start may not stop). */
+  async terminate(graceMs = 5000): Promise<void> {
+    const timer = setTimeout(() => void this.stop('SIGKILL'), graceMs);
+    await this.stop();
+    clearTimeout(timer);
   }
 }

@@ -1,6 +1,6 @@
 import { TEST_ADMIN_TOKEN, testEnv, waitFor } from '@posthooks/testing';
 import { connect } from 'nats';
-import { SERVICE_NAMES, ServiceName, ServiceProcess } from './service-process';
+import { READY_TIMEOUT_MS, SERVICE_NAMES, ServiceName, ServiceProcess } from './service-process';
 
 /**
  * What a test does through the services' public HTTP APIs, as a user would, for any set
@@ -69,11 +69,20 @@ export class Stack extends StackApi {
     // SMTP to a closed port: e2e emails must not land in a developer's `npm start` inbox.
     const env = { ...testEnv(name), ALLOW_PRIVATE_TARGETS: 'true', SMTP_URL: 'smtp://127.0.0.1:9', ...common } as Record<string, string>;
     const services = new Map<ServiceName, ServiceProcess>();
-    // The registry first: it creates the database the others then find.
-    const registry = await ServiceProcess.spawn('hook-registry', { ...env, ...overrides['hook-registry'] });
-    services.set('hook-registry', await registry.ready());
-    for (const s of SERVICE_NAMES.filter((x) => x !== 'hook-registry')) services.set(s, await ServiceProcess.spawn(s, { ...env, ...overrides[s] }));
-    await Promise.all([...services.values()].map((s) => s.ready()));
+    // One deadline for the whole start, within the e2e hook's 60 s.
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    try {
+      // The registry first: it creates the database the others then find.
+      const registry = await ServiceProcess.spawn('hook-registry', { ...env, ...overrides['hook-registry'] });
+      services.set('hook-registry', registry);
+      await registry.ready(deadline - Date.now());
+      for (const s of SERVICE_NAMES.filter((x) => x !== 'hook-registry')) services.set(s, await ServiceProcess.spawn(s, { ...env, ...overrides[s] }));
+      await Promise.all([...services.values()].map((s) => s.ready(Math.max(deadline - Date.now(), 0))));
+    } catch (err) {
+      // Nothing it started may outlive a failed start: Jest would hang on them, and they would hold ports and the database.
+      await Promise.all([...services.values()].map((s) => s.terminate()));
+      throw err;
+    }
     return new Stack(env, services, overrides);
   }
 

@@ -46,11 +46,14 @@ export class FaultStack extends StackApi {
     const stack = new FaultStack(env, options.overrides ?? {});
     try {
       // The registry first: it creates the database the others then find.
-      await stack.spawn('hook-registry');
+      await (await stack.spawn('hook-registry')).ready();
       const others = (options.services ?? ['dispatcher']).filter((s) => s !== 'hook-registry');
-      await Promise.all(others.map((s) => stack.spawn(s)));
+      // Every process spawned (and so known to stop()) before any readiness can fail.
+      const spawned = await Promise.all(others.map((s) => stack.spawn(s)));
+      await Promise.all(spawned.map((s) => s.ready()));
     } catch (err) {
-      await stack.stop();
+      // Nothing it started may outlive a failed start (SIGKILL for one stuck in its start).
+      await Promise.all(stack.all().map((s) => s.terminate()));
       throw err;
     }
     return stack;
@@ -59,7 +62,6 @@ export class FaultStack extends StackApi {
   private async spawn(name: ServiceName): Promise<ServiceProcess> {
     const s = await ServiceProcess.spawn(name, { ...this.env, ...this.overrides[name] });
     this.services.set(name, s);
-    await s.ready(30_000);
     return s;
   }
 
@@ -82,15 +84,15 @@ export class FaultStack extends StackApi {
   }
 
   /** Starts the service again (after a kill), with the same settings. */
-  restart(name: ServiceName): Promise<ServiceProcess> {
-    return this.spawn(name);
+  async restart(name: ServiceName): Promise<ServiceProcess> {
+    return (await this.spawn(name)).ready();
   }
 
   /** One more replica of a service, with the same settings. */
   async replica(name: ServiceName): Promise<ServiceProcess> {
     const s = await ServiceProcess.spawn(name, { ...this.env, ...this.overrides[name] });
     this.extra.push(s);
-    return s.ready(30_000);
+    return s.ready();
   }
 
   async stop(): Promise<void> {

@@ -74,8 +74,8 @@ export class Notifier {
   }
 
   /** An account as the registry announces it. */
-  async account(opts: { undeliverableEmail?: boolean } = {}): Promise<{ id: number; email: string }> {
-    const id = nextId++;
+  async account(opts: { undeliverableEmail?: boolean; id?: number } = {}): Promise<{ id: number; email: string }> {
+    const id = opts.id ?? nextId++;
     const email = `data-${id}@acme.test`;
     await this.setAccount({ account_id: id, name: `acme ${id}`, plan: 'advanced', trial_ends_at: null, notification_email: email, undeliverable_email: opts.undeliverableEmail ?? true, changed_by: 'test', changed_at: new Date().toISOString() });
     return { id, email };
@@ -94,6 +94,11 @@ export class Notifier {
   }
 
   newHookId(): number {
+    return nextId++;
+  }
+
+  /** An id for an account the registry has not announced (yet). */
+  newAccountId(): number {
     return nextId++;
   }
 

@@ -1,3 +1,4 @@
+import { Subjects } from '@posthooks/contracts';
 import { SmtpSink, streamMessages, testEnv, waitFor } from '@posthooks/testing';
 import { connect, NatsConnection } from 'nats';
 import { Notifier } from './notifier-harness';
@@ -5,13 +6,15 @@ import { Notifier } from './notifier-harness';
 /** SPEC §6: one email per hook.undeliverable, over real SMTP, exactly once. */
 describe('undeliverable email', () => {
   const NAME = 'notifier_email';
+  // How long an event may wait for its account (the production horizon is 20 min).
+  const settings = { DEADLETTER_AFTER_MS: '10000' };
   let sink: SmtpSink;
   let n: Notifier;
   let nc: NatsConnection;
 
   beforeAll(async () => {
     sink = await SmtpSink.start();
-    n = await Notifier.start(NAME, sink);
+    n = await Notifier.start(NAME, sink, settings);
     nc = await connect({ servers: testEnv(NAME).NATS_URL });
   });
   afterAll(async () => {
@@ -47,25 +50,29 @@ describe('undeliverable email', () => {
     expect(await n.outcomes(e.hook_id)).toEqual(['emailed']);
   });
 
-  it('sends one email per event however often it is delivered: replaying the whole stream sends nothing more, a new round is a new email', async () => {
+  it('sends one email per event however often it is published: the same messages again after the de-duplication window send nothing more, a new round is a new email', async () => {
     const a = await n.account();
     const first = await n.undeliverable(a.id);
     const second = await n.undeliverable(a.id);
     await sink.waitFor(a.email, 2);
     await n.idle();
-    const jsm = await nc.jetstreamManager();
-    const stream = n.naming.stream('NOTIFY');
-    const messages = (await jsm.streams.info(stream)).state.messages;
     const duplicatesBefore = await n.metric('posthooks_undeliverable_events_total', 'outcome="duplicate"');
 
-    // Every message of NOTIFY comes again: the durable consumer is deleted, and the
-    // restarted notifier's new one starts from the stream's first message.
+    // NOTIFY is a work queue: handled messages are gone, so the same events can only come
+    // back by being published again, as a dispatcher that restarts after the stream's
+    // 2-minute de-duplication window re-publishes what it had not recorded as sent. The
+    // window is made to pass by creating NOTIFY again (the notifier provisions it at start).
+    const jsm = await nc.jetstreamManager();
     await n.stop();
-    await jsm.consumers.delete(stream, 'email-notifier');
-    n = await Notifier.start(NAME, sink);
+    await jsm.streams.delete(n.naming.stream('NOTIFY'));
+    n = await Notifier.start(NAME, sink, settings);
+    for (const e of [first, second]) {
+      const ack = await n.publisher.publish(Subjects.HookUndeliverable, e, { msgId: `undeliverable-${e.webhook_id}-1` });
+      // The stream took it: only the notifier's own record can keep it from being a second email.
+      expect(ack.duplicate).toBe(false);
+    }
+    await waitFor('both copies to be handled as duplicates', async () => (await n.metric('posthooks_undeliverable_events_total', 'outcome="duplicate"')) === duplicatesBefore + 2);
     await n.idle();
-    // (Counters live in the test process, so they go on from before the restart.)
-    expect(await n.metric('posthooks_undeliverable_events_total', 'outcome="duplicate"')).toBe(duplicatesBefore + messages);
     expect(sink.to(a.email)).toHaveLength(2);
     expect(await n.outcomes(first.hook_id)).toEqual(['emailed']);
     expect(await n.outcomes(second.hook_id)).toEqual(['emailed']);
@@ -94,13 +101,36 @@ describe('undeliverable email', () => {
     await sink.waitFor(out.email, 1);
   });
 
-  it('dead-letters an event whose account the registry never announced, after a few tries', async () => {
+  it('waits for an account the registry announces after the event, however many deliveries that takes', async () => {
+    const retries = () => n.metric('posthooks_messages_total', 'outcome="retry"');
+    const retriesBefore = await retries();
+    const accountId = n.newAccountId();
+    const e = await n.undeliverable(accountId);
+    const jsm = await nc.jetstreamManager();
+    const parked = async () => (await streamMessages(jsm, n.naming.namespace, 'DEADLETTER')).find((m) => m.json<{ webhook_id: string }>().webhook_id === e.webhook_id);
+    // Six deliveries (a long outage gives many more) while the view has no such account...
+    await waitFor('the event to be retried 6 times, or dead-lettered', async () => (await retries()) >= retriesBefore + 6 || (await parked()) !== undefined);
+    expect((await parked())?.header.get('Posthooks-Deadletter-Reason')).toBeUndefined();
+
+    // ...then the account arrives, and the event becomes its email.
+    const a = await n.account({ id: accountId });
+    await sink.waitFor(a.email, 1);
+    await n.idle();
+    expect(await n.outcomes(e.hook_id)).toEqual(['emailed']);
+    expect((await parked())?.header.get('Posthooks-Deadletter-Reason')).toBeUndefined();
+  });
+
+  it('dead-letters an event whose account the registry never announced, once its view is current and the horizon has passed', async () => {
     const e = await n.undeliverable(999_999);
     const jsm = await nc.jetstreamManager();
-    const parked = await waitFor('the event in DEADLETTER', async () =>
-      (await streamMessages(jsm, n.naming.namespace, 'DEADLETTER')).find((m) => m.json<{ webhook_id: string }>().webhook_id === e.webhook_id),
+    const parked = await waitFor(
+      'the event in DEADLETTER',
+      async () => (await streamMessages(jsm, n.naming.namespace, 'DEADLETTER')).find((m) => m.json<{ webhook_id: string }>().webhook_id === e.webhook_id),
+      { timeoutMs: 30_000 },
     );
     expect(parked.header.get('Posthooks-Deadletter-Reason')).toBe('account 999999 is unknown');
+    // Not before the horizon (DEADLETTER_AFTER_MS) from when NOTIFY stored it.
+    expect(parked.time.getTime() - Date.parse(e.occurred_at)).toBeGreaterThanOrEqual(Number(settings.DEADLETTER_AFTER_MS) - 1000);
   });
 });
 

@@ -83,6 +83,7 @@ export async function followRegistry(nc: NatsConnection, naming: NatsNaming, vie
       } catch (err) {
         skip(msg, subject, `could not be applied: ${(err as Error).message}`);
       }
+      view.sequence = msg.seq;
       viewSequence.set(msg.seq);
       if (msg.seq >= lastAtStart) caughtUpResolve();
     }

@@ -14,6 +14,8 @@ export class RegistryView {
   readonly keysByHash = new Map<string, ApiKeyChangedEvent>();
   readonly destinations = new Map<number, DestinationChangedEvent>();
   readonly hooks = new Map<number, HookChangedEvent>();
+  /** Last REGISTRY stream sequence applied (set by followRegistry): the view is current when it reaches the stream's last. */
+  sequence = 0;
   /** Each account's hook ids: a load event looks up its account's few hooks, not all of them. */
   private readonly hookIdsByAccount = new Map<number, Set<number>>();
 

@@ -1,16 +1,14 @@
 import { Controller, Inject, Logger } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { EmailNotifierEnv } from '@posthooks/config';
-import { HookUndeliverableEvent, Subjects } from '@posthooks/contracts';
-import { DeadLetter, JetStreamContext, RetryLater } from '@posthooks/messaging';
+import { HookUndeliverableEvent, Streams, Subjects } from '@posthooks/contracts';
+import { DeadLetter, JetStreamContext, NATS_CONNECTION, NatsNaming, RetryLater } from '@posthooks/messaging';
 import { RegistryView } from '@posthooks/registry-view';
+import type { NatsConnection } from 'nats';
 import { EmailOutbox } from '../email/email-outbox';
-import { retryDelayMs } from '../email/smtp-sender';
 import { undeliverableEvents } from '../metrics';
 import { UndeliverableRecorder } from './undeliverable-recorder';
-
-/** Deliveries of an event whose account the view does not know before it is dead-lettered, with waits like SMTP retries' (75 s in all by default). */
-const UNKNOWN_ACCOUNT_TRIES = 5;
+import { decideUnknownAccount } from './unknown-account';
 
 /**
  * `hook.undeliverable` from NOTIFY (SPEC §6). The handler only records what the event
@@ -31,6 +29,8 @@ export class UndeliverableController {
     private readonly outbox: EmailOutbox,
     private readonly view: RegistryView,
     @Inject(EmailNotifierEnv) private readonly env: EmailNotifierEnv,
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    private readonly naming: NatsNaming,
   ) {}
 
   @EventPattern(Subjects.HookUndeliverable)
@@ -38,11 +38,21 @@ export class UndeliverableController {
     // Address and opt-out come from the registry's events, not from a call per email.
     const account = this.view.accounts.get(event.client_id);
     if (!account) {
-      // An account exists long before one of its hooks can fail: this is the view lagging, or an event from elsewhere.
-      if (ctx.deliveryCount < UNKNOWN_ACCOUNT_TRIES) {
-        throw new RetryLater(retryDelayMs(ctx.deliveryCount, this.env.EMAIL_RETRY_BASE_MS, this.env.EMAIL_RETRY_MAX_MS), `account ${event.client_id} is not known (yet)`);
-      }
-      throw new DeadLetter(`account ${event.client_id} is unknown`);
+      // Never by delivery count: an outage can deliver a message many times before its account could be looked up.
+      const decision = decideUnknownAccount(
+        {
+          viewSequence: this.view.sequence,
+          registryLastSequence: (await (await this.nc.jetstreamManager()).streams.info(this.naming.stream(Streams.REGISTRY.name))).state.last_seq,
+          ageMs: Date.now() - ctx.message.info.timestampNanos / 1e6,
+          horizonMs: this.env.DEADLETTER_AFTER_MS,
+          deliveryCount: ctx.deliveryCount,
+          retryBaseMs: this.env.EMAIL_RETRY_BASE_MS,
+          retryMaxMs: this.env.EMAIL_RETRY_MAX_MS,
+        },
+        event.client_id,
+      );
+      if (decision.action === 'retry') throw new RetryLater(decision.delayMs, decision.reason);
+      throw new DeadLetter(decision.reason);
     }
     // The Nats-Msg-Id; a message someone published without one is keyed by stream and sequence.
     const key = ctx.fallbackEventId;
