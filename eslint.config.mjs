@@ -6,7 +6,10 @@ const boundaries = (sharedMayUse) => [
   'error',
   {
     enforceBuildableLibDependency: true,
-    allow: [],
+    // The one module that spawns services (tools/service-command.cjs: npm start, the
+    // tests and the benches run each service with its image's Node flags), and the fault
+    // stack that e2e checks cleans up after a failed start. Nothing else outside a project.
+    allow: ['../tools/service-command.cjs', '../../tools/service-command.cjs', '../faults/support/fault-stack'],
     depConstraints: [
       { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
       { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib'] },

@@ -2,7 +2,7 @@ import { Controller, DynamicModule, INestApplication, Module } from '@nestjs/com
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { ServiceEnv } from '@posthooks/config';
 import { LoadEvent, Subjects } from '@posthooks/contracts';
-import { EventPublisher, JetStreamContext, MessagingModule, messageFailures } from '@posthooks/messaging';
+import { EventPublisher, JetStreamContext, MessagingModule, messageFailures, messagesHandled } from '@posthooks/messaging';
 import { freePort, testEnv, testStreamLimits, waitFor } from '@posthooks/testing';
 import { Client } from 'pg';
 import { createServiceApp } from '../src';
@@ -48,7 +48,7 @@ describe('createServiceApp consumers', () => {
     await waitFor('the delivery after the outage', async () => (await messageFailures.get()).values.some((v) => v.labels.kind === 'outage') && deliveries.length > 0 && deliveries[deliveries.length - 1] - deliveries[0] >= 1500, { timeoutMs: 15_000 });
     const failures = (await messageFailures.get()).values.filter((v) => v.labels.consumer === 'runtime-test');
     expect(failures.map((v) => v.labels.kind)).toEqual(['outage']);
-    const handled = (await import('@posthooks/messaging')).messagesHandled;
+    const handled = messagesHandled;
     await waitFor('the ack', async () => (await handled.get()).values.some((v) => v.labels.consumer === 'runtime-test' && v.labels.outcome === 'ack'));
     expect((await handled.get()).values.filter((v) => v.labels.consumer === 'runtime-test' && v.labels.outcome === 'deadletter')).toEqual([]);
   });
