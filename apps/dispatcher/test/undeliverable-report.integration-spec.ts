@@ -18,8 +18,14 @@ describe('the report of an undeliverable delivery', () => {
   const start = async (name: string, overrides: Record<string, string> = {}) => {
     // NOTIFY of 1 MiB (the least allowed), which a test fills with hook.gone events no one consumes here.
     const d = await Dispatcher.start(name, { STREAM_MAX_BYTES_NOTIFY: String(1024 * 1024), ...overrides });
-    cleanups.push(() => d.stop());
+    cleanups.push(() => stop(d));
     return d;
+  };
+  const stopped = new Set<Dispatcher>();
+  const stop = async (d: Dispatcher) => {
+    if (stopped.has(d)) return;
+    stopped.add(d);
+    await d.stop();
   };
   const failingReceiver = async (delayMs?: (n: number) => number | undefined) => {
     const rx = await HttpsReceiver.start({ react: (n) => ({ status: 503, body: 'down', delayMs: delayMs?.(n) }) });
@@ -86,8 +92,7 @@ describe('the report of an undeliverable delivery', () => {
   it('is still owed after a restart, even one that changed the retry schedule', async () => {
     const before = await start('dispatch_undeliv_restart');
     const { hookId, eventId } = await exhaustWhileNotifyFull(before);
-    await before.stop();
-    cleanups.pop();
+    await stop(before);
     // Today the operator lengthens the schedule: the delivery's six attempts no longer
     // look like an exhausted schedule, but its report is owed all the same.
     const after = await start('dispatch_undeliv_restart', { DELIVERY_RETRY_SCHEDULE: '100ms,100ms,100ms,100ms,100ms,100ms' });
