@@ -7,9 +7,11 @@ import { DeliveryLease1764000400000 } from './database/migrations/1764000400000-
 import { ExpiredLeaseIndex1764000500000 } from './database/migrations/1764000500000-expired-lease-index';
 import { EventHash1764000600000 } from './database/migrations/1764000600000-event-hash';
 import { AttemptsByTime1764000700000 } from './database/migrations/1764000700000-attempts-by-time';
+import { ReportDue1764000800000 } from './database/migrations/1764000800000-report-due';
 import { DeliveriesController } from './delivery/deliveries.controller';
 import { DeliveryStore } from './delivery/delivery-store';
 import { DeliveryWorker, WEBHOOK_SENDER } from './delivery/delivery-worker';
+import { DeliveryReports } from './delivery/delivery-reports';
 import { LeaseSweep } from './delivery/lease-sweep';
 import { WebhookSender } from './delivery/webhook-sender';
 import { FanoutService } from './fanout/fanout.service';
@@ -25,7 +27,7 @@ export class AppModule {
   static forRoot(env: DispatcherEnv): DynamicModule {
     return {
       module: AppModule,
-      imports: [...coreModules(env, { service: 'dispatcher', schema: 'dispatcher', migrations: [Init1764000100000, DeliveryLease1764000400000, ExpiredLeaseIndex1764000500000, EventHash1764000600000, AttemptsByTime1764000700000] }), RegistryViewModule.forRoot()],
+      imports: [...coreModules(env, { service: 'dispatcher', schema: 'dispatcher', migrations: [Init1764000100000, DeliveryLease1764000400000, ExpiredLeaseIndex1764000500000, EventHash1764000600000, AttemptsByTime1764000700000, ReportDue1764000800000] }), RegistryViewModule.forRoot()],
       controllers: [LoadsController, DeliveriesController, DeliveryLogController],
       providers: [
         { provide: DispatcherEnv, useValue: env },
@@ -36,6 +38,7 @@ export class AppModule {
         DeliveryStore,
         DeliveryWorker,
         LeaseSweep,
+        DeliveryReports,
         FanoutService,
         DeliveryLogService,
       ],

@@ -5,6 +5,9 @@ import { AttemptResult } from './webhook-sender';
 
 export type DeliveryState = 'pending' | 'succeeded' | 'failed' | 'cancelled';
 
+/** The report a failed delivery owes on NOTIFY: after its last attempt, or after a 410. */
+export type ReportKind = 'undeliverable' | 'gone';
+
 export interface DeliveryRow {
   webhook_id: string;
   hook_id: number;
@@ -21,6 +24,8 @@ export interface DeliveryRow {
   next_attempt_at: Date | null;
   last_error: string | null;
   leased_until: Date | null;
+  /** A report recorded with the final state and not yet acknowledged by NOTIFY. */
+  report_due: ReportKind | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -40,8 +45,18 @@ interface Finish {
   d: DeliveryRow;
   n: number;
   r: AttemptResult;
-  next: { state: DeliveryState; nextAttemptAt: Date | null };
+  next: Next;
 }
+
+/** What an attempt's outcome makes of the delivery; `report` when it ends it with one owed. */
+export interface Next {
+  state: DeliveryState;
+  nextAttemptAt: Date | null;
+  report?: ReportKind;
+}
+
+/** A report owed, as the report sweep finds it: the delivery and its last attempt's status. */
+export type DueReport = DeliveryRow & { report_due: ReportKind; last_status_code: number | null };
 
 /**
  * The dispatcher's Postgres: deliveries and the log of their attempts. The writes on the
@@ -108,9 +123,10 @@ export class DeliveryStore {
    * Logs the attempt's outcome, moves the delivery on and ends the lease: one statement,
    * so all or nothing. False when a replay started a new round during the attempt: the
    * attempt is logged, but the delivery stays as the replay left it (pending, its
-   * schedule begun again), so the replay is not lost to the attempt's outcome.
+   * schedule begun again), so the replay is not lost to the attempt's outcome. A
+   * `next.report` is recorded as due in the same statement (only if the round is current).
    */
-  finishAttempt(d: DeliveryRow, n: number, r: AttemptResult, next: { state: DeliveryState; nextAttemptAt: Date | null }): Promise<boolean> {
+  finishAttempt(d: DeliveryRow, n: number, r: AttemptResult, next: Next): Promise<boolean> {
     return this.finishes.submit({ d, n, r, next });
   }
 
@@ -192,8 +208,8 @@ export class DeliveryStore {
   private async finishNow(fs: Finish[]): Promise<boolean[]> {
     const rows = await this.db.query<[{ webhook_id: string; current: boolean }[], number]>(
       `WITH v AS (
-         SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::text[], $6::int[], $7::text[], $8::timestamptz[], $9::text[], $10::int[])
-           AS v(webhook_id, attempt, status, status_code, error, duration_ms, response_body, next_attempt_at, state, round)
+         SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::text[], $6::int[], $7::text[], $8::timestamptz[], $9::text[], $10::int[], $11::text[])
+           AS v(webhook_id, attempt, status, status_code, error, duration_ms, response_body, next_attempt_at, state, round, report)
        ), logged AS (
          UPDATE attempts a SET status = v.status, status_code = v.status_code, error = v.error, duration_ms = v.duration_ms, response_body = v.response_body, next_attempt_at = v.next_attempt_at
          FROM v WHERE a.webhook_id = v.webhook_id AND a.attempt = v.attempt
@@ -202,6 +218,7 @@ export class DeliveryStore {
          state = CASE WHEN d.round = v.round THEN v.state ELSE d.state END,
          round_attempts = CASE WHEN d.round = v.round THEN d.round_attempts + 1 ELSE d.round_attempts END,
          next_attempt_at = CASE WHEN d.round = v.round THEN v.next_attempt_at ELSE d.next_attempt_at END,
+         report_due = CASE WHEN d.round = v.round THEN v.report ELSE d.report_due END,
          attempts = GREATEST(d.attempts, v.attempt), last_error = v.error, leased_until = NULL, updated_at = now()
        FROM v WHERE d.webhook_id = v.webhook_id
        RETURNING d.webhook_id, d.round = v.round AS current`,
@@ -216,12 +233,32 @@ export class DeliveryStore {
         fs.map((f) => f.next.nextAttemptAt),
         fs.map((f) => f.next.state),
         fs.map((f) => f.d.round),
+        fs.map((f) => f.next.report ?? null),
       ],
     );
     // RETURNING shows the row after the update: `current` compares the new round (a
     // replay's, untouched here) with the attempt's.
     const current = new Map(rows[0].map((r) => [r.webhook_id, r.current]));
     return fs.map((f) => current.get(f.d.webhook_id) ?? false);
+  }
+
+  /**
+   * Reports owed for longer than `olderThanMs` (the worker that recorded them publishes
+   * them at once; these are the ones NOTIFY refused or a crash interrupted), oldest first.
+   */
+  async dueReports(olderThanMs: number, limit: number): Promise<DueReport[]> {
+    return this.db.query(
+      `SELECT d.*, a.status_code AS last_status_code FROM deliveries d
+       LEFT JOIN attempts a ON a.webhook_id = d.webhook_id AND a.attempt = d.attempts
+       WHERE d.report_due IS NOT NULL AND d.updated_at < now() - make_interval(secs => $1 / 1000.0)
+       ORDER BY d.updated_at LIMIT $2`,
+      [olderThanMs, limit],
+    );
+  }
+
+  /** NOTIFY acknowledged the report of this round (a replay since has cleared it already). */
+  async reported(webhookId: string, round: number): Promise<void> {
+    await this.db.query('UPDATE deliveries SET report_due = NULL WHERE webhook_id = $1 AND round = $2', [webhookId, round]);
   }
 
   async cancel(webhookId: string, reason: string): Promise<void> {
@@ -260,7 +297,7 @@ export class DeliveryStore {
       `WITH chosen AS (
          SELECT webhook_id, leased_until IS NULL OR leased_until < now() AS leased FROM deliveries WHERE ${selection} FOR UPDATE
        )
-       UPDATE deliveries d SET round = d.round + 1, round_attempts = 0, state = 'pending', next_attempt_at = NULL, updated_at = now(),
+       UPDATE deliveries d SET round = d.round + 1, round_attempts = 0, state = 'pending', next_attempt_at = NULL, report_due = NULL, updated_at = now(),
          leased_until = CASE WHEN chosen.leased THEN now() + make_interval(secs => $${params.length + 1} / 1000.0) ELSE d.leased_until END
        FROM chosen WHERE d.webhook_id = chosen.webhook_id
        RETURNING d.webhook_id, d.round, chosen.leased`,

@@ -5,6 +5,7 @@ import { DeadLetter, EventPublisher, RetryLater, Semaphore } from '@posthooks/me
 import { RegistryView } from '@posthooks/registry-view';
 import { RetrySchedule } from '@posthooks/webhooks';
 import { attemptSeconds, deliveriesTotal } from '../metrics';
+import { DeliveryReports, Report } from './delivery-reports';
 import { DeliveryRow, DeliveryStore, NewDelivery } from './delivery-store';
 import { HostSlots } from './host-slots';
 import { AttemptResult, WebhookSender } from './webhook-sender';
@@ -53,6 +54,7 @@ export class DeliveryWorker implements BeforeApplicationShutdown {
     private readonly store: DeliveryStore,
     private readonly view: RegistryView,
     private readonly publisher: EventPublisher,
+    private readonly reports: DeliveryReports,
     @Inject(WEBHOOK_SENDER) private readonly sender: WebhookSender,
     @Inject(DispatcherEnv) env: DispatcherEnv,
   ) {
@@ -89,7 +91,7 @@ export class DeliveryWorker implements BeforeApplicationShutdown {
    */
   firstAttempt(delivery: NewDelivery): void {
     const now = new Date();
-    const d: DeliveryRow = { ...delivery, state: 'pending', round: 1, round_attempts: 0, attempts: 0, next_attempt_at: null, last_error: null, leased_until: null, created_at: now, updated_at: now };
+    const d: DeliveryRow = { ...delivery, state: 'pending', round: 1, round_attempts: 0, attempts: 0, next_attempt_at: null, last_error: null, leased_until: null, report_due: null, created_at: now, updated_at: now };
     const attempt = this.makeFirstAttempt(d)
       .catch((err: Error) => this.log.warn(`first attempt of ${d.webhook_id} not recorded (${err.message}); the lease sweep will hand it on`))
       .finally(() => {
@@ -139,10 +141,6 @@ export class DeliveryWorker implements BeforeApplicationShutdown {
   /** The next step of a leased delivery: an attempt if one is due, or nothing. */
   private async step(msg: DeliveryRequestedEvent, d: DeliveryRow): Promise<Step> {
     if (d.round !== msg.round) return { recorded: false }; // a replay has superseded this round
-    if (d.state === 'failed' && d.round_attempts >= this.schedule.maxAttempts) {
-      await this.reportUndeliverable(d); // crashed before reporting
-      return { recorded: false };
-    }
     if (d.state !== 'pending') return { recorded: false };
     const wait = (d.next_attempt_at?.getTime() ?? 0) - Date.now();
     if (wait > 50) return { recorded: false, retryInMs: wait, why: 'not yet time for the next attempt' };
@@ -191,61 +189,45 @@ export class DeliveryWorker implements BeforeApplicationShutdown {
     return result;
   }
 
+  /**
+   * Records the attempt's outcome. An outcome that ends the delivery with a report owed
+   * (410: hook.gone; the last attempt failed: hook.undeliverable) records the report as
+   * due with it, in one statement, then publishes it: if NOTIFY does not take it now,
+   * DeliveryReports publishes it again until it does, so no failure between the commit
+   * and the publish loses it. A replay asked for during the attempt started a new round,
+   * whose own message makes its attempts: this round's schedule ends without a report.
+   */
   private async record(d: DeliveryRow, n: number, result: AttemptResult, url: string): Promise<Step> {
     if (result.ok) {
       await this.store.finishAttempt(d, n, result, { state: 'succeeded', nextAttemptAt: null });
       deliveriesTotal.inc({ outcome: 'succeeded' });
       return { recorded: true };
     }
+    const ended = { ...d, attempts: n, round_attempts: d.round_attempts + 1, last_error: result.error, state: 'failed' as const };
     if (result.statusCode === 410) {
       // Gone: no more attempts, and the registry disables the hook (endpoint_gone).
       const hook = this.view.hooks.get(d.hook_id);
       if (hook) this.gone.set(d.hook_id, hook);
-      await this.publisher.publish(
-        Subjects.HookGone,
-        { hook_id: d.hook_id, client_id: d.account_id, url, webhook_id: d.webhook_id, occurred_at: new Date().toISOString() },
-        { msgId: `gone-${d.webhook_id}-${d.round}` },
-      );
-      await this.store.finishAttempt(d, n, result, { state: 'failed', nextAttemptAt: null });
+      const current = await this.store.finishAttempt(d, n, result, { state: 'failed', nextAttemptAt: null, report: 'gone' });
       deliveriesTotal.inc({ outcome: 'gone' });
+      if (current) await this.report({ d: { ...ended, report_due: 'gone' }, kind: 'gone', lastStatusCode: 410, url });
       return { recorded: true };
     }
     const delay = this.schedule.delayAfter(d.round_attempts + 1, result.retryAfterMs);
-    const current = await this.store.finishAttempt(d, n, result, delay === undefined ? { state: 'failed', nextAttemptAt: null } : { state: 'pending', nextAttemptAt: new Date(Date.now() + delay) });
-    // A replay asked for during the attempt started a new round, whose own message makes
-    // its attempts: this round's schedule ends here, without a report.
+    const next = delay === undefined ? { state: 'failed' as const, nextAttemptAt: null, report: 'undeliverable' as const } : { state: 'pending' as const, nextAttemptAt: new Date(Date.now() + delay) };
+    const current = await this.store.finishAttempt(d, n, result, next);
     if (!current) return { recorded: true };
     if (delay === undefined) {
       deliveriesTotal.inc({ outcome: 'undeliverable' });
-      await this.reportUndeliverable({ ...d, attempts: n, round_attempts: d.round_attempts + 1, last_error: result.error, state: 'failed' }, result.statusCode);
+      await this.report({ d: { ...ended, report_due: 'undeliverable' }, kind: 'undeliverable', lastStatusCode: result.statusCode ?? null });
       return { recorded: true };
     }
     deliveriesTotal.inc({ outcome: 'retry' });
     return { recorded: true, retryInMs: delay, why: `attempt ${n} failed: ${result.error}` };
   }
 
-  /** Exactly one hook.undeliverable per delivery round: its message id dedupes a repeat. */
-  private async reportUndeliverable(d: DeliveryRow, lastStatus?: number | null): Promise<void> {
-    const body = JSON.parse(d.body) as { integration_name: string; source_root_table_name: string };
-    const hook = this.view.hooks.get(d.hook_id);
-    await this.publisher.publish(
-      Subjects.HookUndeliverable,
-      {
-        event_id: d.event_id,
-        event_type: d.event_type,
-        webhook_id: d.webhook_id,
-        hook_id: d.hook_id,
-        client_id: d.account_id,
-        url: hook?.url ?? 'https://unknown.invalid/',
-        integration_name: body.integration_name,
-        table_name: body.source_root_table_name,
-        attempts: d.round_attempts,
-        last_error: d.last_error ?? 'unknown',
-        last_status_code: lastStatus ?? null,
-        occurred_at: new Date().toISOString(),
-      },
-      { msgId: `undeliverable-${d.webhook_id}-${d.round}` },
-    );
-    this.log.warn(`${d.webhook_id} to hook ${d.hook_id} undeliverable after ${d.round_attempts} attempts: ${d.last_error}`);
+  /** Publishes a report just recorded as due; one NOTIFY refuses is left to DeliveryReports' sweep. */
+  private async report(r: Report): Promise<void> {
+    await this.reports.publish(r).catch((err: Error) => this.log.warn(`${r.kind} report of ${r.d.webhook_id} not yet published (${err.message}); the report sweep retries it`));
   }
 }
