@@ -12,10 +12,15 @@ module.exports = async function globalTeardown() {
   const nats = await connect({ servers: natsUrl(), reconnect: false });
   const jsm = await nats.jetstreamManager();
   const prefix = `T${run}`.toUpperCase();
+  // Names first, then deletes: the list is paged by offset, so deleting while it is read
+  // skips streams once the server holds more than a page of them (a run's reservations
+  // then stayed behind, until nats-server refused new streams: "insufficient storage").
+  const ours = [];
   for await (const stream of jsm.streams.list()) {
     // Object stores too: their streams are OBJ_<namespaced bucket>.
-    if (stream.config.name.startsWith(prefix) || stream.config.name.startsWith(`OBJ_${prefix}`)) await jsm.streams.delete(stream.config.name);
+    if (stream.config.name.startsWith(prefix) || stream.config.name.startsWith(`OBJ_${prefix}`)) ours.push(stream.config.name);
   }
+  for (const name of ours) await jsm.streams.delete(name);
   await nats.close();
 
   const pg = new Client({ connectionString: databaseUrl('postgres') });
