@@ -8,11 +8,12 @@ import { ExpiredLeaseIndex1764000500000 } from './database/migrations/1764000500
 import { EventHash1764000600000 } from './database/migrations/1764000600000-event-hash';
 import { AttemptsByTime1764000700000 } from './database/migrations/1764000700000-attempts-by-time';
 import { ReportDue1764000800000 } from './database/migrations/1764000800000-report-due';
+import { DueDeliveries1764000900000 } from './database/migrations/1764000900000-due-deliveries';
 import { DeliveriesController } from './delivery/deliveries.controller';
 import { DeliveryStore } from './delivery/delivery-store';
 import { DeliveryWorker, WEBHOOK_SENDER } from './delivery/delivery-worker';
 import { DeliveryReports } from './delivery/delivery-reports';
-import { LeaseSweep } from './delivery/lease-sweep';
+import { DeliveryScheduler } from './delivery/delivery-scheduler';
 import { WebhookSender } from './delivery/webhook-sender';
 import { FanoutService } from './fanout/fanout.service';
 import { LoadsController } from './fanout/loads.controller';
@@ -27,7 +28,7 @@ export class AppModule {
   static forRoot(env: DispatcherEnv): DynamicModule {
     return {
       module: AppModule,
-      imports: [...coreModules(env, { service: 'dispatcher', schema: 'dispatcher', migrations: [Init1764000100000, DeliveryLease1764000400000, ExpiredLeaseIndex1764000500000, EventHash1764000600000, AttemptsByTime1764000700000, ReportDue1764000800000] }), RegistryViewModule.forRoot()],
+      imports: [...coreModules(env, { service: 'dispatcher', schema: 'dispatcher', migrations: [Init1764000100000, DeliveryLease1764000400000, ExpiredLeaseIndex1764000500000, EventHash1764000600000, AttemptsByTime1764000700000, ReportDue1764000800000, DueDeliveries1764000900000] }), RegistryViewModule.forRoot()],
       controllers: [LoadsController, DeliveriesController, DeliveryLogController],
       providers: [
         { provide: DispatcherEnv, useValue: env },
@@ -37,7 +38,7 @@ export class AppModule {
         },
         DeliveryStore,
         DeliveryWorker,
-        LeaseSweep,
+        DeliveryScheduler,
         DeliveryReports,
         FanoutService,
         DeliveryLogService,

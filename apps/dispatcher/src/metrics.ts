@@ -1,8 +1,8 @@
-import { Counter, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 
 export const deliveriesTotal = new Counter({
   name: 'posthooks_deliveries_total',
-  help: 'Delivery outcomes: succeeded, retry (an attempt failed, another is scheduled), undeliverable, gone (410), cancelled (hook disabled or deleted)',
+  help: 'Delivery outcomes of attempts: succeeded, retry (failed, another attempt is due later), undeliverable, gone (410); and cancelled (hook disabled or deleted when an attempt came due)',
   labelNames: ['outcome'] as const,
 });
 
@@ -22,4 +22,15 @@ export const eventsFannedOut = new Counter({
 export const eventIdConflicts = new Counter({
   name: 'posthooks_event_id_conflicts_total',
   help: 'Load events whose event_id was delivered already with another body: logged, not delivered again (SPEC §4)',
+});
+
+export const claimsTotal = new Counter({
+  name: 'posthooks_delivery_claims_total',
+  help: 'Claims of due deliveries from Postgres, by what they found: empty, some (fewer than there was room for), full (as many as there was room for)',
+  labelNames: ['outcome'] as const,
+});
+
+export const deliveriesHeld = new Gauge({
+  name: 'posthooks_deliveries_held',
+  help: 'Deliveries this replica has claimed and not yet recorded: waiting for a slot of their host, or being sent',
 });

@@ -121,6 +121,20 @@ export class DispatcherEnv extends ServiceEnv {
   @IsInt({ message: 'must be a positive integer' })
   @Min(1, { message: 'must be a positive integer' })
   DELIVERY_CONCURRENCY_PER_HOST: number = 8;
+
+  /**
+   * The share of DELIVERY_CONCURRENCY one account may hold at once (0 < share <= 1), so
+   * that one account's burst leaves room for the others' first attempts.
+   */
+  @IsNumber({}, { message: 'must be a number above 0 and at most 1' })
+  @Min(0.001, { message: 'must be a number above 0 and at most 1' })
+  @Max(1, { message: 'must be a number above 0 and at most 1' })
+  DELIVERY_ACCOUNT_SHARE: number = 0.5;
+
+  /** How often each replica looks in Postgres for attempts that came due (it is also woken at once by its own new work). */
+  @IsInt({ message: 'must be an integer of at least 10 (milliseconds)' })
+  @Min(10, { message: 'must be an integer of at least 10 (milliseconds)' })
+  DELIVERY_POLL_MS: number = 250;
 }
 
 export class EmailNotifierEnv extends ServiceEnv {

@@ -1,4 +1,4 @@
-import { DeliveryRequestedEvent, HookGoneEvent, HookTestEvent, HookUndeliverableEvent } from './events/hook-undeliverable.event';
+import { HookGoneEvent, HookTestEvent, HookUndeliverableEvent } from './events/hook-undeliverable.event';
 import { IngestRecordsEvent } from './events/ingest-records.event';
 import { LoadEvent } from './events/load.event';
 import { AccountChangedEvent, ApiKeyChangedEvent, DestinationChangedEvent, HookChangedEvent } from './events/registry.events';
@@ -11,7 +11,6 @@ export const EventClasses = {
   [Subjects.IngestRecords]: IngestRecordsEvent,
   [Subjects.HookUndeliverable]: HookUndeliverableEvent,
   [Subjects.HookGone]: HookGoneEvent,
-  [Subjects.DeliveryRequested]: DeliveryRequestedEvent,
   [Subjects.HookTest]: HookTestEvent,
   [Subjects.AccountChanged]: AccountChangedEvent,
   [Subjects.ApiKeyChanged]: ApiKeyChangedEvent,

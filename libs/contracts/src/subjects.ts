@@ -10,8 +10,6 @@ export const Subjects = {
   HookUndeliverable: 'hook.undeliverable',
   /** dispatcher → registry: a receiver answered 410 Gone, disable the hook. */
   HookGone: 'hook.gone',
-  /** dispatcher → dispatcher: one webhook to one hook, its own unit of work and retries. */
-  DeliveryRequested: 'delivery.requested',
   /** registry → dispatcher: send a `ping` to one hook through the normal delivery path. */
   HookTest: 'hook.test',
   AccountChanged: 'registry.account.changed',
@@ -31,7 +29,10 @@ export const Streams = {
   // integration's share) and plain `ingest.records` (what an older gateway published).
   INGEST: { name: 'INGEST', subjects: [Subjects.IngestRecords, `${Subjects.IngestRecords}.>`] },
   NOTIFY: { name: 'NOTIFY', subjects: [Subjects.HookUndeliverable, Subjects.HookGone] },
-  DELIVERIES: { name: 'DELIVERIES', subjects: [Subjects.DeliveryRequested, Subjects.HookTest] },
+  // Test pings. `delivery.requested` is retired (deliveries wait in Postgres now) but stays
+  // a subject of the stream, so that what an older dispatcher left in it upgrades with the
+  // stream and is consumed: acked unhandled (the delivery it named is a due row).
+  DELIVERIES: { name: 'DELIVERIES', subjects: [Subjects.HookTest, 'delivery.requested'] },
   REGISTRY: { name: 'REGISTRY', subjects: ['registry.>'] },
   DEADLETTER: { name: 'DEADLETTER', subjects: [`${DEADLETTER_SUBJECT_PREFIX}>`] },
 } as const;

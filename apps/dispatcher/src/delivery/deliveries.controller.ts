@@ -1,20 +1,12 @@
 import { Controller } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { DeliveryRequestedEvent, HookTestEvent, Subjects } from '@posthooks/contracts';
+import { HookTestEvent, Subjects } from '@posthooks/contracts';
 import { FanoutService } from '../fanout/fanout.service';
-import { DeliveryWorker } from './delivery-worker';
 
+/** `hook.test` from DELIVERIES: the registry's test ping of one hook. */
 @Controller()
 export class DeliveriesController {
-  constructor(
-    private readonly worker: DeliveryWorker,
-    private readonly fanout: FanoutService,
-  ) {}
-
-  @EventPattern(Subjects.DeliveryRequested)
-  attempt(@Payload() msg: DeliveryRequestedEvent): Promise<void> {
-    return this.worker.handle(msg);
-  }
+  constructor(private readonly fanout: FanoutService) {}
 
   @EventPattern(Subjects.HookTest)
   ping(@Payload() test: HookTestEvent): Promise<void> {

@@ -35,12 +35,6 @@ export type NewDelivery = Pick<DeliveryRow, 'webhook_id' | 'hook_id' | 'account_
 /** What recording a delivery found: none yet, the same event recorded, or another event under the same id. */
 export type Recorded = 'new' | 'exists' | 'conflict';
 
-/** A delivery to record; `leaseMs` when its first attempt is made at once, in this process. */
-interface ToRecord {
-  d: NewDelivery;
-  leaseMs?: number;
-}
-
 interface Finish {
   d: DeliveryRow;
   n: number;
@@ -58,71 +52,105 @@ export interface Next {
 /** A report owed, as the report sweep finds it: the delivery and its last attempt's status. */
 export type DueReport = DeliveryRow & { report_due: ReportKind; last_status_code: number | null };
 
+/** A delivery a claim took: leased to this replica, its attempt `attempt` logged as under way. */
+export type Claimed = DeliveryRow & { attempt: number };
+
+/** What a claim may take (FairShare's plan) and for how long. */
+export interface Claim {
+  limit: number;
+  perHook: number;
+  accounts: number[];
+  rooms: number[];
+  accountRoom: number;
+  skipHooks: number[];
+  leaseMs: number;
+}
+
 /**
- * The dispatcher's Postgres: deliveries and the log of their attempts. The writes on the
- * path of every delivery (record, lease, start, finish, release) are batched across
+ * The dispatcher's Postgres: deliveries and the log of their attempts. A delivery
+ * waiting for an attempt is a `pending` row with its `next_attempt_at`; `claim` hands
+ * the ones that came due to a replica, leased for as long as an attempt can take, and
+ * an attempt's outcome ends the lease. A replica that dies holding a lease holds it no
+ * longer than that: the row is due again and any replica's next claim takes it.
+ * The writes on the path of every delivery (record, finish) are batched across
  * concurrent callers: one statement per batch, each row's outcome its own.
  */
 @Injectable()
 export class DeliveryStore {
-  private readonly inserts = new StatementBatcher<ToRecord, Recorded>((rs) => this.insertNow(rs));
-  private readonly leases = new StatementBatcher<{ webhookId: string; leaseMs: number }, DeliveryRow | 'leased' | undefined>((ls) => this.leaseNow(ls));
-  private readonly releases = new StatementBatcher<string>((ids) => this.releaseNow(ids));
-  private readonly starts = new StatementBatcher<{ d: DeliveryRow; n: number }>((ss) => this.startNow(ss));
+  private readonly inserts = new StatementBatcher<NewDelivery, Recorded>((ds) => this.insertNow(ds));
   private readonly finishes = new StatementBatcher<Finish, boolean>((fs) => this.finishNow(fs));
+  private readonly givebacks = new StatementBatcher<Claimed>((cs) => this.giveBackNow(cs));
 
   constructor(private readonly db: DataSource) {}
 
   /**
-   * Records a new delivery: `new`, or `exists` if it was recorded already (a redelivered
-   * load event), or `conflict` if it was, from an event with the same id but another
-   * body; an existing delivery is left as it is. With `leaseMs`, a new delivery is also
-   * leased and its attempt 1 logged as under way, for a first attempt made at once.
+   * Records a new delivery, due at once: `new`, or `exists` if it was recorded already (a
+   * redelivered load event), or `conflict` if it was, from an event with the same id but
+   * another body; an existing delivery is left as it is.
    */
-  insert(d: NewDelivery, leaseMs?: number): Promise<Recorded> {
-    return this.inserts.submit({ d, leaseMs });
-  }
-
-  /** Pending deliveries whose lease ran out: their worker died during an attempt. */
-  async expiredLeases(limit: number): Promise<Pick<DeliveryRow, 'webhook_id' | 'round' | 'attempts'>[]> {
-    return this.db.query(
-      `SELECT webhook_id, round, attempts FROM deliveries
-       WHERE state = 'pending' AND leased_until IS NOT NULL AND leased_until < now() ORDER BY leased_until LIMIT $1`,
-      [limit],
-    );
-  }
-
-  /** Ends leases that ran out (and only those: a worker may have leased one again meanwhile). */
-  async clearExpiredLeases(webhookIds: string[]): Promise<void> {
-    await this.db.query('UPDATE deliveries SET leased_until = NULL WHERE webhook_id = ANY($1) AND leased_until < now()', [webhookIds]);
+  insert(d: NewDelivery): Promise<Recorded> {
+    return this.inserts.submit(d);
   }
 
   /**
-   * Takes the delivery for `leaseMs` unless another worker holds it: the row, or
-   * `leased` if someone else is at it, or undefined if there is no such delivery.
+   * Leases the deliveries that came due, fairly: each hook with pending deliveries is its
+   * own lane (its oldest due ones first, at most `perHook`), then the lanes' rows are
+   * taken round by round across accounts (every account's first, then every account's
+   * second...), each account up to its room, `limit` in all. Rows another replica holds
+   * are skipped, not waited for. Each claimed row's next attempt is logged as under way
+   * in the same statement (an attempt a crash interrupted is taken over, same number).
+   *
+   * The lanes are found by walking the pending index one hook at a time (a loose index
+   * scan), so a claim costs in the number of hooks with pending deliveries, not in the
+   * number of deliveries waiting: 10,000 waiting retries of one dead endpoint are one lane.
    */
-  lease(webhookId: string, leaseMs: number): Promise<DeliveryRow | 'leased' | undefined> {
-    return this.leases.submit({ webhookId, leaseMs });
+  async claim(c: Claim): Promise<Claimed[]> {
+    const [rows] = await this.db.query<[Claimed[], number]>(
+      `WITH RECURSIVE lanes(hook_id) AS (
+         SELECT min(hook_id) FROM deliveries WHERE state = 'pending'
+         UNION ALL
+         SELECT (SELECT min(d.hook_id) FROM deliveries d WHERE d.state = 'pending' AND d.hook_id > lanes.hook_id) FROM lanes WHERE lanes.hook_id IS NOT NULL
+       ), due AS (
+         SELECT t.* FROM lanes CROSS JOIN LATERAL (
+           SELECT d.webhook_id, d.account_id, d.next_attempt_at FROM deliveries d
+           WHERE d.state = 'pending' AND d.hook_id = lanes.hook_id AND d.next_attempt_at <= now() AND (d.leased_until IS NULL OR d.leased_until < now())
+           ORDER BY d.next_attempt_at LIMIT $2
+           FOR UPDATE SKIP LOCKED
+         ) t
+         WHERE lanes.hook_id IS NOT NULL AND lanes.hook_id <> ALL($6::int[])
+       ), ranked AS (
+         SELECT due.*, row_number() OVER (PARTITION BY account_id ORDER BY next_attempt_at) AS turn FROM due
+       ), chosen AS (
+         SELECT r.webhook_id FROM ranked r LEFT JOIN unnest($3::int[], $4::int[]) AS room(account_id, room) USING (account_id)
+         WHERE r.turn <= COALESCE(room.room, $5)
+         ORDER BY r.turn, r.next_attempt_at LIMIT $1
+       ), claimed AS (
+         UPDATE deliveries d SET leased_until = now() + make_interval(secs => $7 / 1000.0)
+         FROM chosen WHERE d.webhook_id = chosen.webhook_id
+         RETURNING d.*, d.attempts + 1 AS attempt
+       ), started AS (
+         INSERT INTO attempts (webhook_id, hook_id, attempt, status)
+         SELECT webhook_id, hook_id, attempt, 'pending' FROM claimed
+         ON CONFLICT (webhook_id, attempt) DO UPDATE SET status = 'pending', attempted_at = now()
+       )
+       SELECT * FROM claimed`,
+      [c.limit, c.perHook, c.accounts, c.rooms, c.accountRoom, c.skipHooks, c.leaseMs],
+    );
+    return rows;
   }
 
-  release(webhookId: string): Promise<void> {
-    return this.releases.submit(webhookId);
-  }
-
-  /** Ends the leases of many deliveries at once (a replay's). */
-  async releaseAll(webhookIds: string[]): Promise<void> {
-    if (webhookIds.length > 0) await this.releaseNow(webhookIds);
-  }
-
-  /** Marks attempt `n` as under way; an attempt a crash interrupted is taken over, not counted twice. */
-  startAttempt(d: DeliveryRow, n: number): Promise<void> {
-    return this.starts.submit({ d, n });
+  /**
+   * Gives claimed deliveries back without an attempt (their host had no slot in time):
+   * due as they were, their attempt no longer under way.
+   */
+  giveBack(c: Claimed): Promise<void> {
+    return this.givebacks.submit(c);
   }
 
   /**
    * Logs the attempt's outcome, moves the delivery on and ends the lease: one statement,
    * so all or nothing. False when a replay started a new round during the attempt: the
-   * attempt is logged, but the delivery stays as the replay left it (pending, its
+   * attempt is logged, but the delivery stays as the replay left it (pending, due, its
    * schedule begun again), so the replay is not lost to the attempt's outcome. A
    * `next.report` is recorded as due in the same statement (only if the round is current).
    */
@@ -130,36 +158,41 @@ export class DeliveryStore {
     return this.finishes.submit({ d, n, r, next });
   }
 
-  private async insertNow(rs: ToRecord[]): Promise<Recorded[]> {
-    const ds = rs.map((r) => r.d);
+  /**
+   * Ends a claimed delivery without an attempt: `cancelled` (its hook may no longer be
+   * sent to), or `failed` with an undeliverable report due (its round has no attempt left).
+   * Its attempt is no longer under way. False if a replay started a new round meanwhile.
+   */
+  async endWithoutAttempt(c: Claimed, end: { state: 'cancelled'; reason: string } | { state: 'failed'; report: ReportKind }): Promise<boolean> {
+    const [rows] = await this.db.query<[{ webhook_id: string }[], number]>(
+      `WITH unstarted AS (
+         DELETE FROM attempts WHERE webhook_id = $1 AND attempt = $2 AND status = 'pending'
+       )
+       UPDATE deliveries SET state = $4, last_error = COALESCE($5, last_error), report_due = $6, next_attempt_at = NULL, leased_until = NULL, updated_at = now()
+       WHERE webhook_id = $1 AND round = $3 AND state = 'pending'
+       RETURNING webhook_id`,
+      [c.webhook_id, c.attempt, c.round, end.state, end.state === 'cancelled' ? end.reason : null, end.state === 'failed' ? end.report : null],
+    );
+    return rows.length > 0;
+  }
+
+  private async insertNow(ds: NewDelivery[]): Promise<Recorded[]> {
     // The last SELECT reads the table as it was before this statement: rows recorded
     // earlier, whose event hash tells the same event from another one under its id.
     const rows = await this.db.query<{ webhook_id: string; recorded: Recorded }[]>(
       `WITH v AS (
-         SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[])
-           AS v(webhook_id, hook_id, account_id, event_id, event_type, body, lease_ms, event_hash)
+         SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[])
+           AS v(webhook_id, hook_id, account_id, event_id, event_type, body, event_hash)
        ), recorded AS (
-         INSERT INTO deliveries (webhook_id, hook_id, account_id, event_id, event_type, body, event_hash, leased_until)
-         SELECT webhook_id, hook_id, account_id, event_id, event_type, body, event_hash, now() + make_interval(secs => lease_ms / 1000.0) FROM v
+         INSERT INTO deliveries (webhook_id, hook_id, account_id, event_id, event_type, body, event_hash, next_attempt_at)
+         SELECT webhook_id, hook_id, account_id, event_id, event_type, body, event_hash, now() FROM v
          ON CONFLICT (webhook_id) DO NOTHING
-         RETURNING webhook_id, hook_id, leased_until
-       ), started AS (
-         INSERT INTO attempts (webhook_id, hook_id, attempt, status)
-         SELECT webhook_id, hook_id, 1, 'pending' FROM recorded WHERE leased_until IS NOT NULL
+         RETURNING webhook_id
        )
        SELECT webhook_id, 'new' AS recorded FROM recorded
        UNION ALL
        SELECT d.webhook_id, 'conflict' FROM deliveries d JOIN v USING (webhook_id) WHERE d.event_hash <> v.event_hash`,
-      [
-        ds.map((d) => d.webhook_id),
-        ds.map((d) => d.hook_id),
-        ds.map((d) => d.account_id),
-        ds.map((d) => d.event_id),
-        ds.map((d) => d.event_type),
-        ds.map((d) => d.body),
-        rs.map((r) => r.leaseMs ?? null),
-        ds.map((d) => d.event_hash),
-      ],
+      [ds.map((d) => d.webhook_id), ds.map((d) => d.hook_id), ds.map((d) => d.account_id), ds.map((d) => d.event_id), ds.map((d) => d.event_type), ds.map((d) => d.body), ds.map((d) => d.event_hash)],
     );
     const fresh = new Set(rows.filter((r) => r.recorded === 'new').map((r) => r.webhook_id));
     const conflicting = new Set(rows.filter((r) => r.recorded === 'conflict').map((r) => r.webhook_id));
@@ -167,42 +200,15 @@ export class DeliveryStore {
     return ds.map((d) => (fresh.delete(d.webhook_id) ? 'new' : conflicting.has(d.webhook_id) ? 'conflict' : 'exists'));
   }
 
-  private async leaseNow(ls: { webhookId: string; leaseMs: number }[]): Promise<(DeliveryRow | 'leased' | undefined)[]> {
-    // The lease length is the same for every caller of one store; the longest asked wins.
-    const leaseMs = Math.max(...ls.map((l) => l.leaseMs));
-    const rows = await this.db.query<(DeliveryRow & { taken: boolean })[]>(
-      `WITH taken AS (
-         UPDATE deliveries SET leased_until = now() + make_interval(secs => $2 / 1000.0)
-         WHERE webhook_id = ANY($1) AND (leased_until IS NULL OR leased_until < now()) RETURNING *
-       )
-       SELECT *, true AS taken FROM taken
-       UNION ALL SELECT *, false AS taken FROM deliveries WHERE webhook_id = ANY($1) AND webhook_id NOT IN (SELECT webhook_id FROM taken)`,
-      [ls.map((l) => l.webhookId), leaseMs],
-    );
-    const byId = new Map(rows.map((r) => [r.webhook_id, r]));
-    return ls.map(({ webhookId }) => {
-      const row = byId.get(webhookId);
-      if (!row) return undefined;
-      if (!row.taken) return 'leased';
-      // The same delivery twice in one batch (a redelivered message): only the first takes it.
-      byId.set(webhookId, { ...row, taken: false });
-      return row;
-    });
-  }
-
-  private async releaseNow(ids: string[]): Promise<void[]> {
-    await this.db.query('UPDATE deliveries SET leased_until = NULL WHERE webhook_id = ANY($1)', [ids]);
-    return ids.map(() => undefined);
-  }
-
-  private async startNow(ss: { d: DeliveryRow; n: number }[]): Promise<void[]> {
+  private async giveBackNow(cs: Claimed[]): Promise<void[]> {
     await this.db.query(
-      `INSERT INTO attempts (webhook_id, hook_id, attempt, status)
-       SELECT webhook_id, hook_id, attempt, 'pending' FROM unnest($1::text[], $2::int[], $3::int[]) AS v(webhook_id, hook_id, attempt)
-       ON CONFLICT (webhook_id, attempt) DO UPDATE SET status = 'pending', attempted_at = now()`,
-      [ss.map((s) => s.d.webhook_id), ss.map((s) => s.d.hook_id), ss.map((s) => s.n)],
+      `WITH v AS (SELECT * FROM unnest($1::text[], $2::int[]) AS v(webhook_id, attempt)), unstarted AS (
+         DELETE FROM attempts a USING v WHERE a.webhook_id = v.webhook_id AND a.attempt = v.attempt AND a.status = 'pending'
+       )
+       UPDATE deliveries d SET leased_until = NULL FROM v WHERE d.webhook_id = v.webhook_id`,
+      [cs.map((c) => c.webhook_id), cs.map((c) => c.attempt)],
     );
-    return ss.map(() => undefined);
+    return cs.map(() => undefined);
   }
 
   private async finishNow(fs: Finish[]): Promise<boolean[]> {
@@ -261,55 +267,45 @@ export class DeliveryStore {
     await this.db.query('UPDATE deliveries SET report_due = NULL WHERE webhook_id = $1 AND round = $2', [webhookId, round]);
   }
 
-  async cancel(webhookId: string, reason: string): Promise<void> {
-    await this.db.query(`UPDATE deliveries SET state = 'cancelled', last_error = $2, next_attempt_at = NULL, leased_until = NULL, updated_at = now() WHERE webhook_id = $1 AND state = 'pending'`, [webhookId, reason]);
-  }
-
   /**
-   * Starts a new round of one delivery for a replay (its schedule begins again). See
-   * `replay` for the lease; undefined if the account has no such delivery.
+   * Starts a new round of one delivery for a replay: due now, its schedule begun again.
+   * Undefined if the account has no such delivery.
    */
-  async newRound(webhookId: string, accountId: number, leaseMs: number): Promise<Replayed | undefined> {
-    const [row] = await this.replay(`webhook_id = $1 AND account_id = $2`, [webhookId, accountId], leaseMs);
+  async newRound(webhookId: string, accountId: number): Promise<Replayed | undefined> {
+    const [row] = await this.replay(`webhook_id = $1 AND account_id = $2`, [webhookId, accountId]);
     return row;
   }
 
   /**
    * Starts a new round of each delivery of the hook that failed, or was cancelled (by a
-   * disable, a downgrade, a deletion), since `since`: at most `limit`, oldest first. A
-   * recovered delivery is pending again, so the next call takes the next page.
+   * disable, a downgrade, a deletion), since `since`: at most `limit`, oldest first, in
+   * one statement. A recovered delivery is pending again, so the next call takes the next page.
    */
-  async recoverPage(hookId: number, accountId: number, since: Date, limit: number, leaseMs: number): Promise<{ replayed: Replayed[]; more: boolean }> {
+  async recoverPage(hookId: number, accountId: number, since: Date, limit: number): Promise<{ replayed: Replayed[]; more: boolean }> {
     const where = `hook_id = $1 AND account_id = $2 AND state IN ('failed', 'cancelled') AND updated_at >= $3`;
-    const replayed = await this.replay(`${where} ORDER BY updated_at, webhook_id LIMIT ${Number(limit)}`, [hookId, accountId, since], leaseMs);
+    const replayed = await this.replay(`webhook_id IN (SELECT webhook_id FROM deliveries WHERE ${where} ORDER BY updated_at, webhook_id LIMIT ${Number(limit)})`, [hookId, accountId, since]);
     const [more] = await this.db.query<unknown[]>(`SELECT 1 FROM deliveries WHERE ${where} LIMIT 1`, [hookId, accountId, since]);
     return { replayed, more: more !== undefined };
   }
 
   /**
-   * The new round of each selected delivery, leased for `leaseMs` unless an attempt holds
-   * it: the caller queues the round's message, then releases what it leased. A crash in
-   * between leaves a pending delivery with a lease, which the lease sweep hands to
-   * DELIVERIES, instead of a pending delivery that no message will ever make.
+   * The new round of each selected delivery, due now. An attempt under way keeps its
+   * lease: its outcome is logged but leaves the new round as it is (finishAttempt), and
+   * the next claim after it makes the new round's first attempt.
    */
-  private async replay(selection: string, params: unknown[], leaseMs: number): Promise<Replayed[]> {
+  private async replay(selection: string, params: unknown[]): Promise<Replayed[]> {
     const [rows] = await this.db.query<[Replayed[], number]>(
-      `WITH chosen AS (
-         SELECT webhook_id, leased_until IS NULL OR leased_until < now() AS leased FROM deliveries WHERE ${selection} FOR UPDATE
-       )
-       UPDATE deliveries d SET round = d.round + 1, round_attempts = 0, state = 'pending', next_attempt_at = NULL, report_due = NULL, updated_at = now(),
-         leased_until = CASE WHEN chosen.leased THEN now() + make_interval(secs => $${params.length + 1} / 1000.0) ELSE d.leased_until END
-       FROM chosen WHERE d.webhook_id = chosen.webhook_id
-       RETURNING d.webhook_id, d.round, chosen.leased`,
-      [...params, leaseMs],
+      `UPDATE deliveries SET round = round + 1, round_attempts = 0, state = 'pending', next_attempt_at = now(), report_due = NULL, updated_at = now()
+       WHERE ${selection}
+       RETURNING webhook_id, round`,
+      params,
     );
     return rows;
   }
 }
 
-/** A delivery a replay started a new round of; `leased` if the replay holds its lease (no attempt did). */
+/** A delivery a replay started a new round of. */
 export interface Replayed {
   webhook_id: string;
   round: number;
-  leased: boolean;
 }

@@ -3,16 +3,17 @@ import { HookTestEvent, LoadEvent } from '@posthooks/contracts';
 import { JetStreamContext } from '@posthooks/messaging';
 import { RegistryView } from '@posthooks/registry-view';
 import { DeliveryStore, NewDelivery, Recorded } from '../delivery/delivery-store';
-import { DeliveryWorker } from '../delivery/delivery-worker';
+import { DeliveryScheduler } from '../delivery/delivery-scheduler';
 import { eventIdConflicts, eventsFannedOut } from '../metrics';
 import { eventHash, LoadEventType, webhookBody, webhookId } from './webhook-body';
 
 /**
  * Turns one load event into one delivery per hook it fires, each its own unit of work,
- * so a dead endpoint never holds up the others. A delivery is recorded before the load
- * event is acknowledged; its first attempt starts at once in this process when there is
- * room, and otherwise it is a message on DELIVERIES. Idempotent: a redelivered load
- * event finds its deliveries recorded and its messages de-duplicated.
+ * so a dead endpoint never holds up the others. A delivery is recorded, due at once,
+ * before the load event is acknowledged; the scheduler is woken to claim it. Recording
+ * is all the fan-out does, so LOADS is drained as fast as Postgres takes the rows,
+ * whatever the endpoints do, and which account goes first is the claim's to decide.
+ * Idempotent: a redelivered load event finds its deliveries recorded.
  */
 @Injectable()
 export class FanoutService {
@@ -21,7 +22,7 @@ export class FanoutService {
   constructor(
     private readonly view: RegistryView,
     private readonly store: DeliveryStore,
-    private readonly worker: DeliveryWorker,
+    private readonly scheduler: DeliveryScheduler,
   ) {}
 
   async fanOut(event: LoadEvent, ctx: JetStreamContext): Promise<number> {
@@ -53,27 +54,10 @@ export class FanoutService {
     await this.request([{ webhook_id: webhookId(test.event_id, hook.hook_id), hook_id: hook.hook_id, account_id: hook.account_id, event_id: test.event_id, event_type: 'ping', body, event_hash: null }]);
   }
 
-  private request(deliveries: NewDelivery[]): Promise<Recorded[]> {
-    return Promise.all(deliveries.map((d) => this.request1(d)));
-  }
-
-  private async request1(d: NewDelivery): Promise<Recorded> {
-    const now = await this.worker.reserveFirstAttempt();
-    let recorded: Recorded;
-    try {
-      recorded = await this.store.insert(d, now ? this.worker.leaseMs : undefined);
-    } catch (err) {
-      if (now) this.worker.cancelFirstAttempt();
-      throw err;
-    }
-    if (now && recorded === 'new') {
-      this.worker.firstAttempt(d);
-      return recorded;
-    }
-    if (now) this.worker.cancelFirstAttempt();
-    // Not now, or recorded before (the message is then de-duplicated, or makes sure of a
-    // delivery whose earlier fan-out died before queuing it).
-    await this.worker.enqueue({ webhook_id: d.webhook_id, round: 1 });
+  /** Records the deliveries, due now, and wakes the scheduler if any is new. */
+  private async request(deliveries: NewDelivery[]): Promise<Recorded[]> {
+    const recorded = await Promise.all(deliveries.map((d) => this.store.insert(d)));
+    if (recorded.includes('new')) this.scheduler.wake();
     return recorded;
   }
 }

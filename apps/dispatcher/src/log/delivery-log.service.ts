@@ -2,21 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { RegistryView } from '@posthooks/registry-view';
 import { notFound } from '@posthooks/runtime';
 import { DataSource } from 'typeorm';
-import { DeliveryStore, Replayed } from '../delivery/delivery-store';
-import { DeliveryWorker } from '../delivery/delivery-worker';
+import { DeliveryScheduler } from '../delivery/delivery-scheduler';
+import { DeliveryStore } from '../delivery/delivery-store';
 import { ListAttemptsQuery } from './delivery-log.dto';
 
 /** Deliveries one recover call re-sends at most (SPEC §10). */
 export const RECOVER_PAGE = 10_000;
-/**
- * How long a replay holds the deliveries it queues: longer than queuing a whole page
- * takes (seconds). Only after a crash mid-replay does it matter: the lease sweep then
- * hands the deliveries on once it has run out.
- */
-const REPLAY_LEASE_MS = 120_000;
-/** Messages published at once while queuing a recover's page. */
-const PUBLISH_AT_ONCE = 500;
-
 interface AttemptRow {
   id: string;
   attempted_us: string;
@@ -39,7 +30,7 @@ export class DeliveryLogService {
     private readonly db: DataSource,
     private readonly store: DeliveryStore,
     private readonly view: RegistryView,
-    private readonly worker: DeliveryWorker,
+    private readonly scheduler: DeliveryScheduler,
   ) {}
 
   /**
@@ -76,9 +67,9 @@ export class DeliveryLogService {
   }
 
   async redeliver(accountId: number, webhookId: string) {
-    const replayed = await this.store.newRound(webhookId, accountId, REPLAY_LEASE_MS);
+    const replayed = await this.store.newRound(webhookId, accountId);
     if (replayed === undefined) throw notFound();
-    await this.queue([replayed]);
+    this.scheduler.wake();
     return { webhook_id: webhookId, round: replayed.round };
   }
 
@@ -89,22 +80,9 @@ export class DeliveryLogService {
    */
   async recover(accountId: number, hookId: number, since: Date) {
     await this.assertOwnHook(accountId, hookId);
-    const { replayed, more } = await this.store.recoverPage(hookId, accountId, since, RECOVER_PAGE, REPLAY_LEASE_MS);
-    await this.queue(replayed);
+    const { replayed, more } = await this.store.recoverPage(hookId, accountId, since, RECOVER_PAGE);
+    this.scheduler.wake();
     return { recovered: replayed.length, more };
-  }
-
-  /**
-   * Each new round's message, then the lease the replay took of it is given back, a chunk
-   * at a time (see DeliveryStore.replay). A worker that gets a message before its lease
-   * is given back waits a moment and tries again.
-   */
-  private async queue(replayed: Replayed[]): Promise<void> {
-    for (let i = 0; i < replayed.length; i += PUBLISH_AT_ONCE) {
-      const chunk = replayed.slice(i, i + PUBLISH_AT_ONCE);
-      await Promise.all(chunk.map((r) => this.worker.enqueue(r)));
-      await this.store.releaseAll(chunk.filter((r) => r.leased).map((r) => r.webhook_id));
-    }
   }
 
   /** A hook the caller does not own is as unknown as one that does not exist. */

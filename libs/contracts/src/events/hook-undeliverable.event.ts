@@ -62,19 +62,6 @@ export class HookGoneEvent {
   occurred_at: string;
 }
 
-/**
- * One webhook of one event to one hook. The body and the attempts live in the
- * dispatcher's database; the message is the durable unit of work (its redelivery with a
- * delay is the retry schedule), `round` tells a replay from the original.
- */
-export class DeliveryRequestedEvent {
-  @IsString() @IsNotEmpty() @MaxLength(255)
-  webhook_id: string;
-
-  @IsInt() @Min(1)
-  round: number;
-}
-
 /** registry → dispatcher: `POST /v1/hooks/{id}/test` asked for a ping to this hook. */
 export class HookTestEvent {
   @IsInt() @Min(1)

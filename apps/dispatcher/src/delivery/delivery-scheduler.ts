@@ -1,0 +1,110 @@
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { DispatcherEnv } from '@posthooks/config';
+import { classifyFailure } from '@posthooks/messaging';
+import { claimsTotal, deliveriesHeld } from '../metrics';
+import { Claimed, DeliveryStore } from './delivery-store';
+import { DeliveryWorker } from './delivery-worker';
+import { FairShare, Held, shareLimits } from './fair-share';
+
+/** A host the view no longer knows (the hook was deleted): its deliveries are cancelled at once. */
+const UNKNOWN_HOST = '';
+
+/**
+ * Starts the attempts that came due. Each replica claims due deliveries from Postgres
+ * (DeliveryStore.claim: leased, fair between hooks and accounts) whenever it has room:
+ * at once when it records new work itself (`wake`: a fan-out, a ping, a replay), when
+ * one of its attempts ends, and every DELIVERY_POLL_MS for retries that came due and
+ * work other replicas recorded. Waiting deliveries are rows, not messages: however many
+ * wait, they hold nothing until they are due.
+ *
+ * One claim runs at a time per replica; what asks for one meanwhile is folded into the
+ * next, so a busy replica claims in batches rather than once per finished attempt.
+ */
+@Injectable()
+export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly log = new Logger('DeliveryScheduler');
+  private readonly share: FairShare;
+  private readonly attempts = new Set<Promise<void>>();
+  private claiming = false;
+  private again = false;
+  private running = false;
+  private poller?: NodeJS.Timeout;
+  /** When the last claim failed (Postgres away): claims back off instead of spinning. */
+  private failedAt = 0;
+
+  constructor(
+    private readonly store: DeliveryStore,
+    private readonly worker: DeliveryWorker,
+    @Inject(DispatcherEnv) private readonly env: DispatcherEnv,
+  ) {
+    this.share = new FairShare(shareLimits(env.DELIVERY_CONCURRENCY, env.DELIVERY_CONCURRENCY_PER_HOST, env.DELIVERY_ACCOUNT_SHARE));
+  }
+
+  onApplicationBootstrap(): void {
+    this.running = true;
+    this.poller = setInterval(() => this.wake(), this.env.DELIVERY_POLL_MS);
+    this.wake();
+  }
+
+  /** Stops claiming and lets the attempts under way finish (and be recorded) before the database closes. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.running = false;
+    clearInterval(this.poller);
+    await Promise.allSettled(this.attempts);
+  }
+
+  /** Something may be due now: claim as soon as no claim is running. */
+  wake(): void {
+    if (!this.running) return;
+    if (this.claiming) {
+      this.again = true;
+      return;
+    }
+    this.claiming = true;
+    // setImmediate: the wakes of one turn of the event loop (a fetched batch of load
+    // events, a batch of finished attempts) make one claim.
+    setImmediate(() => void this.claimLoop());
+  }
+
+  private async claimLoop(): Promise<void> {
+    try {
+      do {
+        this.again = false;
+        if (!this.running || Date.now() - this.failedAt < this.env.DELIVERY_POLL_MS) break;
+        const plan = this.share.plan();
+        if (!plan) break;
+        let claimed: Claimed[];
+        try {
+          claimed = await this.store.claim({ ...plan, leaseMs: this.worker.leaseMs });
+        } catch (err) {
+          this.failedAt = Date.now();
+          const outage = classifyFailure(err) === 'outage';
+          this.log[outage ? 'warn' : 'error'](`claiming due deliveries failed (${outage ? 'Postgres out of reach' : 'error'}); next try in ${this.env.DELIVERY_POLL_MS} ms: ${(err as Error).message}`);
+          break;
+        }
+        claimsTotal.inc({ outcome: claimed.length === 0 ? 'empty' : claimed.length < plan.limit ? 'some' : 'full' });
+        for (const c of claimed) this.start(c);
+        // A full claim leaves more due: claim again if there is still room.
+        if (claimed.length === plan.limit) this.again = true;
+      } while (this.again);
+    } finally {
+      this.claiming = false;
+    }
+  }
+
+  private start(c: Claimed): void {
+    const held: Held = { account: c.account_id, hook: c.hook_id, host: this.worker.hostOf(c.hook_id) ?? UNKNOWN_HOST };
+    this.share.hold(held);
+    deliveriesHeld.inc();
+    const attempt = this.worker
+      .attempt(c)
+      .catch((err: Error) => this.log.warn(`attempt of ${c.webhook_id} not recorded (${err.message}); it is claimed again once its lease runs out`))
+      .finally(() => {
+        this.share.release(held);
+        deliveriesHeld.dec();
+        this.attempts.delete(attempt);
+        this.wake();
+      });
+    this.attempts.add(attempt);
+  }
+}
