@@ -6,8 +6,9 @@ import { Observable, throwError } from 'rxjs';
  * Hands a handler's error to JetStreamTransport as it was thrown. Nest's default RPC
  * filter replaces any error but an RpcException with "Internal server error" (and logs
  * it): the transport could then not tell Postgres being down (retry, never dead-letter)
- * from a bug (dead-letter after the horizon). RetryLater and DeadLetter (RpcExceptions)
- * pass as the verdict objects they carry, as with Nest's filter.
+ * from a bug (dead-letter after the horizon). An RpcException passes as the object it
+ * carries, as with Nest's filter. Handlers steer their message through their context
+ * (`ctx.retryIn`, `ctx.deadLetter`), not by throwing: what reaches this filter is a failure.
  */
 @Catch()
 export class JetStreamExceptionFilter implements RpcExceptionFilter<unknown> {

@@ -1,4 +1,5 @@
 import { classifyFailure, decideFailure, FailureKind, RetryPolicy } from './failure';
+import { StreamFull } from './publisher';
 
 /** An Error with the fields drivers add (code, cause, driverError...). */
 const failure = (message: string, fields: Record<string, unknown> = {}) => Object.assign(new Error(message), fields);
@@ -26,6 +27,10 @@ describe('classifyFailure', () => {
     ['JetStream not answering (503 no responders)', failure('503', { code: '503' }), 'outage'],
     ['a full stream with discard new', failure('maximum bytes exceeded', { code: '400', api_error: { code: 400, err_code: 10054, description: 'maximum bytes exceeded' } }), 'outage'],
     ['JetStream out of storage', failure('insufficient resources', { code: '503' }), 'outage'],
+    // Ours: a publish JetStream refused (publisher.ts), whatever the server said
+    ['StreamFull from a sealed stream (being upgraded)', new StreamFull('invalid operation on sealed stream'), 'outage'],
+    ['StreamFull from a full stream', new StreamFull('maximum messages exceeded'), 'outage'],
+    ['StreamFull wrapped by a caller that kept it as the cause', failure('flush of 20 records failed', { cause: new StreamFull('stream full') }), 'outage'],
     // Real errors: they may be the message's fault
     ['a bug', new TypeError("Cannot read properties of undefined (reading 'id')"), 'error'],
     ['a unique violation (23505)', failure('duplicate key value violates unique constraint', { code: '23505' }), 'error'],

@@ -13,6 +13,9 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE
 /** nats.js codes (ErrorCode) for a server that is not there or did not answer in time. */
 const NATS_CODES = new Set(['TIMEOUT', 'DISCONNECT', 'CONNECTION_CLOSED', 'CONNECTION_DRAINING', 'CONNECTION_REFUSED', 'CONNECTION_TIMEOUT', '503', '408']);
 
+/** The code of publisher.ts's StreamFull: JetStream refused a publish (stream full or sealed), nothing stored. */
+export const STREAM_FULL_CODE = 'STREAM_FULL';
+
 /**
  * Postgres SQLSTATEs: class 08 (connection exception), class 53 (insufficient resources:
  * too many connections, disk full, out of memory), and the server going away
@@ -52,7 +55,7 @@ export function classifyFailure(failure: unknown): FailureKind {
     if (typeof current !== 'object' || current === null || seen.has(current)) continue;
     seen.add(current);
     const e = current as { code?: unknown; message?: unknown; cause?: unknown; driverError?: unknown; errors?: unknown; api_error?: { description?: unknown } };
-    if (typeof e.code === 'string' && (NETWORK_CODES.has(e.code) || NATS_CODES.has(e.code) || isPostgresOutage(e.code))) return 'outage';
+    if (typeof e.code === 'string' && (NETWORK_CODES.has(e.code) || NATS_CODES.has(e.code) || e.code === STREAM_FULL_CODE || isPostgresOutage(e.code))) return 'outage';
     const texts = [e.message, e.api_error?.description].filter((t): t is string => typeof t === 'string');
     if (texts.some((text) => OUTAGE_MESSAGES.some((pattern) => pattern.test(text)))) return 'outage';
     queue.push(e.cause, e.driverError, ...(Array.isArray(e.errors) ? e.errors : []));
@@ -72,11 +75,11 @@ export interface RetryPolicy {
 export type FailureDecision = { action: 'retry'; delayMs: number } | { action: 'deadletter'; reason: string };
 
 /**
- * What to do with a message whose handler failed (not RetryLater, not DeadLetter): retry
- * after a delay that doubles per delivery up to `retryMaxMs`, or, for a real error that
- * has kept failing for the horizon, dead-letter it. `failingForMs` is how long this
+ * What to do with a message whose handler threw (a settlement it recorded on its context
+ * first no longer counts): retry after a delay that doubles per delivery up to
+ * `retryMaxMs`, or, for a real error that has kept failing for the horizon, dead-letter it. `failingForMs` is how long this
  * message has failed with real errors, delivery after delivery, with no outage, retry
- * request or success in between (0 on the first such failure).
+ * request (`ctx.retryIn`) or success in between (0 on the first such failure).
  */
 export function decideFailure(kind: FailureKind, deliveries: number, failingForMs: number, policy: RetryPolicy, reason: string): FailureDecision {
   if (kind === 'error' && failingForMs >= policy.deadLetterAfterMs) {

@@ -3,7 +3,6 @@ export * from './connection';
 export * from './provisioning';
 export * from './publisher';
 export * from './context';
-export * from './errors';
 export * from './transport';
 export * from './exception-filter';
 export { classifyFailure, decideFailure } from './failure';

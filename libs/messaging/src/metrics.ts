@@ -15,6 +15,6 @@ export const handlerSeconds = new Histogram({
 
 export const messageFailures = new Counter({
   name: 'posthooks_message_failures_total',
-  help: 'Handler failures other than RetryLater and DeadLetter, by kind: outage (Postgres or NATS out of reach, retried without counting toward dead-lettering) or error',
+  help: 'Handlers that threw (not ctx.retryIn or ctx.deadLetter, which are decisions), by kind: outage (Postgres or NATS out of reach, retried without counting toward dead-lettering) or error',
   labelNames: ['consumer', 'subject', 'kind'] as const,
 });

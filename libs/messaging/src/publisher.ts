@@ -1,6 +1,6 @@
 import { EventOf, stringifyJson, Subject, validateEvent } from '@posthooks/contracts';
 import { headers as natsHeaders, JetStreamClient, NatsError, PubAck } from 'nats';
-import { RetryLater } from './errors';
+import { STREAM_FULL_CODE } from './failure';
 import { NatsNaming } from './naming';
 
 export interface PublishOptions {
@@ -24,12 +24,16 @@ export const STREAM_FULL_RETRY_SECONDS = 5;
 /**
  * JetStream refused to store the message: its stream is full (`discard: new`) or being
  * upgraded (sealed). Nothing was stored and nothing stored was dropped; publish again
- * later. A RetryLater, so a handler that lets it through is redelivered after the delay
- * without counting toward dead-lettering; the gateway answers 503 with Retry-After.
+ * later. Its code makes classifyFailure (failure.ts) call it an outage, so a handler that
+ * lets it through is retried with backoff for as long as the stream stays full and never
+ * dead-lettered; the gateway answers 503 with Retry-After.
  */
-export class StreamFull extends RetryLater {
+export class StreamFull extends Error {
+  readonly code = STREAM_FULL_CODE;
+
   constructor(readonly reason: string) {
-    super(STREAM_FULL_RETRY_SECONDS * 1000, reason);
+    super(`stream full: ${reason}`);
+    this.name = 'StreamFull';
   }
 }
 

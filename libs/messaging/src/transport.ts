@@ -4,7 +4,6 @@ import { DeadLetterHeaders, EventClasses, parseEvent, StreamName, Streams, Subje
 import { Consumer, ConsumerMessages, headers as natsHeaders, JetStreamClient, JsMsg, NatsConnection } from 'nats';
 import { lastValueFrom } from 'rxjs';
 import { JetStreamContext } from './context';
-import { verdictOf } from './errors';
 import { classifyFailure, decideFailure } from './failure';
 import { handlerSeconds, messagesHandled, messageFailures } from './metrics';
 import { NatsNaming } from './naming';
@@ -24,7 +23,7 @@ export interface ConsumerOptions {
   /**
    * How long a message whose handler keeps failing with real errors is retried before it
    * is dead-lettered (default 20 min, DEADLETTER_AFTER_MS). Outages (Postgres or NATS out
-   * of reach, see failure.ts) and RetryLater never count: they are retried forever.
+   * of reach, see failure.ts) and `ctx.retryIn` never count: they are retried forever.
    */
   deadLetterAfterMs?: number;
   /** First retry delay after a handler failure, doubled per delivery (default 1 s, MESSAGE_RETRY_BASE_MS)... */
@@ -54,11 +53,12 @@ type ResolvedConsumer = Required<Omit<ConsumerOptions, 'filterSubject' | 'maxByt
 
 /**
  * A NestJS transport over JetStream durable pull consumers: `@EventPattern('table.loaded')`
- * handlers get the validated event and a JetStreamContext. A handler that returns acks
- * the message; one that throws RetryLater is redelivered after its delay; anything that
- * can never succeed (too large, too deep, not JSON, fails validation, DeadLetter) goes to
- * DEADLETTER and is acked, so a bad message never blocks a consumer. Any other failure is
- * retried with capped backoff: forever while it is an outage, and until it has failed
+ * handlers get the validated event and a JetStreamContext, through which they settle the
+ * message: returning acks it; `ctx.retryIn(ms)` redelivers it after the delay; anything
+ * that can never succeed (too large, too deep, not JSON, fails validation,
+ * `ctx.deadLetter(reason)`) goes to DEADLETTER and is acked, so a bad message never blocks
+ * a consumer. A handler that throws has failed, whatever it recorded on its context: it
+ * is retried with capped backoff, forever while it is an outage, and until it has failed
  * for `deadLetterAfterMs` when it is a real error (failure.ts decides which).
  *
  * Register JetStreamExceptionFilter on the microservice: without it Nest hands the
@@ -222,42 +222,46 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
       }
     }, Math.max(c.ackWaitMs / 3, 100));
     const timer = handlerSeconds.startTimer({ consumer: c.durable, subject });
+    let failure: { error: unknown } | undefined;
     try {
       await lastValueFrom(this.transformToObservable(await handler(parsed.event, ctx)), { defaultValue: undefined });
-      this.streaks.end(key);
-      msg.ack();
-      count('ack');
-    } catch (err) {
-      const verdict = verdictOf(err);
-      if (verdict?.posthooks === 'deadletter') {
-        this.streaks.end(key);
-        return this.deadLetter(c, msg, subject, verdict.reason);
-      }
-      if (verdict?.posthooks === 'retry') {
-        // The handler's own schedule: it decided, so this is no failure streak.
-        this.streaks.end(key);
-        this.log.warn(`${subject} #${msg.seq} (${c.durable}) will be retried in ${verdict.delayMs} ms: ${verdict.reason}`);
-        msg.nak(verdict.delayMs);
-        return count('retry');
-      }
-      const kind = classifyFailure(err);
-      const reason = messageOf(err);
-      const deliveries = msg.info.redeliveryCount;
-      messageFailures.inc({ consumer: c.durable, subject, kind });
-      const failingForMs = kind === 'outage' ? this.streaks.end(key) : this.streaks.failed(key);
-      const decision = decideFailure(kind, deliveries, failingForMs, c, reason);
-      if (decision.action === 'deadletter') {
-        this.streaks.end(key);
-        return this.deadLetter(c, msg, subject, decision.reason);
-      }
-      if (kind === 'error' && failingForMs === 0) this.log.error(`${subject} #${msg.seq} (${c.durable}) failed: ${stackOf(err)}`);
-      this.log.warn(`${subject} #${msg.seq} (${c.durable}) will be retried in ${decision.delayMs} ms (${kind}, delivery ${deliveries}): ${reason}`);
-      msg.nak(decision.delayMs);
-      count('retry');
+    } catch (error) {
+      failure = { error };
     } finally {
       clearInterval(keepAlive);
       timer();
     }
+    // A throw is a failure even after ctx.retryIn / ctx.deadLetter: the handler did not finish.
+    if (failure) return this.failed(c, msg, subject, key, failure.error);
+    // The handler decided, so none of these is a failure: each ends a failure streak.
+    this.streaks.end(key);
+    const settlement = ctx.settlement;
+    if (settlement?.action === 'deadletter') return this.deadLetter(c, msg, subject, settlement.reason);
+    if (settlement?.action === 'retry') {
+      this.log.warn(`${subject} #${msg.seq} (${c.durable}) will be retried in ${settlement.delayMs} ms: ${settlement.reason}`);
+      msg.nak(settlement.delayMs);
+      return count('retry');
+    }
+    msg.ack();
+    count('ack');
+  }
+
+  /** A handler threw: retry with backoff, or dead-letter a real error that kept failing for the horizon. */
+  private async failed(c: ResolvedConsumer, msg: JsMsg, subject: string, key: string, err: unknown): Promise<void> {
+    const kind = classifyFailure(err);
+    const reason = messageOf(err);
+    const deliveries = msg.info.redeliveryCount;
+    messageFailures.inc({ consumer: c.durable, subject, kind });
+    const failingForMs = kind === 'outage' ? this.streaks.end(key) : this.streaks.failed(key);
+    const decision = decideFailure(kind, deliveries, failingForMs, c, reason);
+    if (decision.action === 'deadletter') {
+      this.streaks.end(key);
+      return this.deadLetter(c, msg, subject, decision.reason);
+    }
+    if (kind === 'error' && failingForMs === 0) this.log.error(`${subject} #${msg.seq} (${c.durable}) failed: ${stackOf(err)}`);
+    this.log.warn(`${subject} #${msg.seq} (${c.durable}) will be retried in ${decision.delayMs} ms (${kind}, delivery ${deliveries}): ${reason}`);
+    msg.nak(decision.delayMs);
+    messagesHandled.inc({ consumer: c.durable, subject, outcome: 'retry' });
   }
 
   /** Moves a message to DEADLETTER with why and where from, then acks it. */

@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { DeadLetterHeaders, Subjects } from '@posthooks/contracts';
 import { rawNatsPublish, streamMessages, waitFor } from '@posthooks/testing';
 import { JetStreamManager, NatsConnection } from 'nats';
-import { DeadLetter, EventPublisher, NatsNaming } from '../src';
+import { EventPublisher, NatsNaming } from '../src';
 import { freshNamespace, loadEvent, Recorder, startConsumer, stopConsumer } from './harness';
 
 const run = promisify(execFile);
@@ -31,8 +31,8 @@ describe('tools/deadletter.mjs', () => {
     ({ nc, jsm, naming, url } = await freshNamespace('deadletter_cli'));
     // Until "the operator fixes it", the handler refuses the tables named missing-*.
     let fixed = false;
-    recorder.behaviour = (h) => {
-      if (h.event.table_name.startsWith('missing-') && !fixed) throw new DeadLetter(`destination of ${h.event.table_name} does not exist`);
+    recorder.behaviour = (h, ctx) => {
+      if (h.event.table_name.startsWith('missing-') && !fixed) ctx.deadLetter(`destination of ${h.event.table_name} does not exist`);
     };
     consumer = await startConsumer('a', naming, recorder, { concurrency: 1 });
     await rawNatsPublish(url, naming.subject(Subjects.TableLoaded), 'this is not json');

@@ -19,7 +19,8 @@ export interface Handled {
 /** What every test handler does: record the call, then behave as the test says. */
 export class Recorder {
   readonly handled: Handled[] = [];
-  behaviour: (h: Handled) => unknown = () => undefined;
+  /** Gets the context to settle the message through (ctx.retryIn, ctx.deadLetter). */
+  behaviour: (h: Handled, ctx: JetStreamContext) => unknown = () => undefined;
 
   tables(): string[] {
     return this.handled.map((h) => h.event.table_name);
@@ -53,7 +54,7 @@ export async function startConsumer(
     async onLoaded(@Payload() event: LoadEvent, @Ctx() ctx: JetStreamContext): Promise<unknown> {
       const h = { instance, event, deliveryCount: ctx.deliveryCount, eventId: event.event_id ?? ctx.fallbackEventId, at: Date.now(), replayedFrom: ctx.message.headers?.get('Posthooks-Replayed-From') };
       recorder.handled.push(h);
-      return recorder.behaviour(h);
+      return recorder.behaviour(h, ctx);
     }
   }
   @Module({ controllers: [LoadsController] })

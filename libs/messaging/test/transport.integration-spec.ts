@@ -2,7 +2,7 @@ import { DeadLetterHeaders, Subjects } from '@posthooks/contracts';
 import { freePort, rawNatsPublish, testStreamLimits, waitFor } from '@posthooks/testing';
 import { Client } from 'pg';
 import { JetStreamManager, NatsConnection } from 'nats';
-import { DeadLetter, EventPublisher, NatsNaming, provisionStreams, RetryLater } from '../src';
+import { EventPublisher, messageFailures, messagesHandled, NatsNaming, provisionStreams } from '../src';
 import { freshNamespace, loadEvent, Recorder, startConsumer, stopConsumer } from './harness';
 
 describe('JetStreamTransport on the real nats-server', () => {
@@ -29,6 +29,15 @@ describe('JetStreamTransport on the real nats-server', () => {
     await waitFor(`${expected} dead letters`, async () => (await jsm.streams.info(stream)).state.messages === expected);
     return Promise.all(Array.from({ length: expected }, (_, i) => jsm.streams.getMessage(stream, { seq: i + 1 })));
   };
+
+  /** A counter's total over the test consumer's series (the counters are global: compare before and after). */
+  const total = async (counter: typeof messageFailures | typeof messagesHandled, labels: Record<string, string> = {}) =>
+    (await counter.get()).values
+      .filter((v) => {
+        const series: Record<string, unknown> = v.labels;
+        return series.consumer === 'test-dispatcher' && Object.entries(labels).every(([name, value]) => series[name] === value);
+      })
+      .reduce((sum, v) => sum + v.value, 0);
 
   // A handler promise nobody observed would surface here (in a service: the process died).
   const unhandled: unknown[] = [];
@@ -65,10 +74,12 @@ describe('JetStreamTransport on the real nats-server', () => {
     expect(byInstance('b')).toBeGreaterThan(0);
   });
 
-  it('redelivers a message whose handler asked for a retry, after the nak delay', async () => {
-    recorder.behaviour = (h) => {
-      if (h.deliveryCount === 1) throw new RetryLater(700, 'receiver busy');
+  it('redelivers a message whose handler asked for a retry with ctx.retryIn, after the delay, and counts no failure', async () => {
+    recorder.behaviour = (h, ctx) => {
+      if (h.deliveryCount === 1) ctx.retryIn(700, 'receiver busy');
     };
+    const failuresBefore = await total(messageFailures);
+    const retriesBefore = await total(messagesHandled, { outcome: 'retry' });
     await start('a');
     await publisher.publish(Subjects.TableLoaded, loadEvent('orders'), { msgId: 'retry-1' });
 
@@ -78,6 +89,45 @@ describe('JetStreamTransport on the real nats-server', () => {
     expect(second.deliveryCount).toBe(2);
     expect(second.at - first.at).toBeGreaterThanOrEqual(650);
     expect(recorder.handled).toHaveLength(2);
+    expect(await total(messageFailures)).toBe(failuresBefore);
+    expect(await total(messagesHandled, { outcome: 'retry' })).toBe(retriesBefore + 1);
+  });
+
+  it('ends a failure streak at each ctx.retryIn: real errors between retries never add up to the dead-letter horizon', async () => {
+    // Odd deliveries fail, even ones ask for a retry; the 13th succeeds. Counted from the
+    // first failure, the errors would pass the 300 ms horizon by about the 7th delivery.
+    recorder.behaviour = (h, ctx) => {
+      if (h.deliveryCount > 12) return;
+      if (h.deliveryCount % 2 === 1) throw new Error('broken between retries');
+      ctx.retryIn(60, 'not yet');
+    };
+    await start('a', { deadLetterAfterMs: 300, retryBaseMs: 20, retryMaxMs: 50 });
+    await publisher.publish(Subjects.TableLoaded, loadEvent('alternating'), { msgId: 'alternating-1' });
+
+    await waitFor('the 13th delivery', () => recorder.handled.length >= 13, { timeoutMs: 10_000 });
+    await consumerIdle();
+    expect(recorder.handled.map((h) => h.deliveryCount)).toEqual(Array.from({ length: 13 }, (_, i) => i + 1));
+    // The last failure came well past the horizon after the first one.
+    expect(recorder.handled[10].at - recorder.handled[0].at).toBeGreaterThan(300);
+    expect((await jsm.streams.info(naming.stream('DEADLETTER'))).state.messages).toBe(0);
+  });
+
+  it('treats a handler that throws after ctx.retryIn as failed: backoff instead of its delay, then dead-lettered at the horizon', async () => {
+    recorder.behaviour = (_, ctx) => {
+      ctx.retryIn(60_000, 'asked for a minute');
+      throw new Error('broken after asking for a retry');
+    };
+    const failuresBefore = await total(messageFailures, { kind: 'error' });
+    await start('a', { deadLetterAfterMs: 500, retryBaseMs: 20, retryMaxMs: 50 });
+    await publisher.publish(Subjects.TableLoaded, loadEvent('throws-after-retry'), { msgId: 'throws-1' });
+
+    const [parked] = await deadLetters(1);
+    expect(parked.header.get(DeadLetterHeaders.Reason)).toMatch(/^failed for \d+ s over \d+ deliveries: broken after asking for a retry$/);
+    await consumerIdle();
+    // A minute's delay would have allowed one delivery in this time; the backoff allowed many.
+    expect(recorder.handled.length).toBeGreaterThan(3);
+    expect(recorder.handled[recorder.handled.length - 1].at - recorder.handled[0].at).toBeGreaterThanOrEqual(450);
+    expect(await total(messageFailures, { kind: 'error' })).toBeGreaterThanOrEqual(failuresBefore + recorder.handled.length);
   });
 
   it('retries a handler that throws an unexpected error, with backoff', async () => {
@@ -112,19 +162,39 @@ describe('JetStreamTransport on the real nats-server', () => {
     expect(recorder.tables()).toEqual(['after-the-bad-ones']);
   });
 
-  it('dead-letters what a handler says can never succeed, and a real error once it has failed for the horizon', async () => {
-    recorder.behaviour = (h) => {
-      if (h.event.table_name === 'poison') throw new DeadLetter('destination 7 does not exist');
+  it('moves what a handler dead-letters with ctx.deadLetter to DEADLETTER, with the reason and where it came from, acks it, and keeps going', async () => {
+    recorder.behaviour = (h, ctx) => {
+      if (h.event.table_name === 'poison') ctx.deadLetter('destination 7 does not exist');
+    };
+    await start('a', { concurrency: 1 });
+    await publisher.publish(Subjects.TableLoaded, loadEvent('poison'), { msgId: 'p1' });
+    await publisher.publish(Subjects.TableLoaded, loadEvent('after-the-poison'), { msgId: 'p2' });
+
+    const [parked] = await deadLetters(1);
+    expect(parked.subject).toBe(naming.deadLetterSubject(Subjects.TableLoaded));
+    expect(parked.header.get(DeadLetterHeaders.Reason)).toBe('destination 7 does not exist');
+    expect(parked.header.get(DeadLetterHeaders.OriginalSubject)).toBe('table.loaded');
+    expect(parked.header.get(DeadLetterHeaders.OriginalStream)).toBe(naming.stream('LOADS'));
+    expect(parked.header.get(DeadLetterHeaders.OriginalSequence)).toBe('1');
+    expect(parked.header.get(DeadLetterHeaders.OriginalMsgId)).toBe('p1');
+    expect(JSON.parse(Buffer.from(parked.data).toString())).toMatchObject({ table_name: 'poison' });
+    await waitFor('the next event', () => recorder.tables().includes('after-the-poison'));
+    // Acked: nothing pending, and the poison was handled once.
+    await consumerIdle();
+    expect(recorder.tables()).toEqual(['poison', 'after-the-poison']);
+  });
+
+  it('dead-letters a real error once it has failed for the horizon', async () => {
+    recorder.behaviour = () => {
       throw new Error('always broken');
     };
     await start('a', { deadLetterAfterMs: 500, retryBaseMs: 20, retryMaxMs: 50 });
-    await publisher.publish(Subjects.TableLoaded, loadEvent('poison'), { msgId: 'p1' });
     await publisher.publish(Subjects.TableLoaded, loadEvent('flaky'), { msgId: 'p2' });
 
-    const reasons = (await deadLetters(2)).map((m) => m.header.get(DeadLetterHeaders.Reason)).sort();
-    expect(reasons).toEqual(['destination 7 does not exist', expect.stringMatching(/^failed for \d+ s over \d+ deliveries: always broken$/)]);
+    const [parked] = await deadLetters(1);
+    expect(parked.header.get(DeadLetterHeaders.Reason)).toMatch(/^failed for \d+ s over \d+ deliveries: always broken$/);
     await consumerIdle();
-    const flaky = recorder.handled.filter((h) => h.event.table_name === 'flaky');
+    const flaky = recorder.handled;
     // Dead-lettered by time, not by a count: retried for at least the horizon.
     expect(flaky[flaky.length - 1].at - flaky[0].at).toBeGreaterThanOrEqual(450);
     expect(flaky.length).toBeGreaterThan(3);

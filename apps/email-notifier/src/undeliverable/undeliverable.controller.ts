@@ -2,7 +2,7 @@ import { Controller, Inject, Logger } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { EmailNotifierEnv } from '@posthooks/config';
 import { HookUndeliverableEvent, Streams, Subjects } from '@posthooks/contracts';
-import { DeadLetter, JetStreamContext, NATS_CONNECTION, NatsNaming, RetryLater } from '@posthooks/messaging';
+import { JetStreamContext, NATS_CONNECTION, NatsNaming } from '@posthooks/messaging';
 import { RegistryView } from '@posthooks/registry-view';
 import type { NatsConnection } from 'nats';
 import { EmailOutbox } from '../email/email-outbox';
@@ -13,7 +13,9 @@ import { decideUnknownAccount } from './unknown-account';
 /**
  * `hook.undeliverable` from NOTIFY (SPEC §6). The handler only records what the event
  * becomes (an email, a fold into a digest, nothing for an opted-out account); returning
- * acks the message after the record committed. The outbox sends.
+ * acks the message after the record committed. The outbox sends. An event of an account
+ * the registry view does not know (yet) is retried or dead-lettered through the context
+ * (unknown-account.ts decides which).
  *
  * The exactly-once key is the message's Nats-Msg-Id, which the dispatcher sets to
  * `undeliverable-<webhook_id>-<round>`: a redelivery or a re-publish of the same round
@@ -51,8 +53,9 @@ export class UndeliverableController {
         },
         event.client_id,
       );
-      if (decision.action === 'retry') throw new RetryLater(decision.delayMs, decision.reason);
-      throw new DeadLetter(decision.reason);
+      if (decision.action === 'retry') ctx.retryIn(decision.delayMs, decision.reason);
+      else ctx.deadLetter(decision.reason);
+      return;
     }
     // The Nats-Msg-Id; a message someone published without one is keyed by stream and sequence.
     const key = ctx.fallbackEventId;

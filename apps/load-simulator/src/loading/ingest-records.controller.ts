@@ -17,7 +17,9 @@ export class IngestRecordsController {
   async received(@Payload() event: IngestRecordsEvent, @Ctx() ctx: JetStreamContext): Promise<void> {
     if (!event.record_refs?.length) return this.batcher.add(event);
     // Records by reference: read before loading, deleted only once the server has the ack.
-    await this.batcher.add(await this.refs.withRecords(event));
+    const read = await this.refs.withRecords(event);
+    if (!read.ok) return ctx.deadLetter(read.reason);
+    await this.batcher.add(read.event);
     await ctx.message.ackAck();
     await this.refs.release(event);
   }

@@ -1,8 +1,14 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { LoadSimulatorEnv } from '@posthooks/config';
 import { IngestRecordsEvent, parseJson } from '@posthooks/contracts';
-import { DeadLetter, NATS_CONNECTION, NatsNaming, openIngestRecordStore } from '@posthooks/messaging';
+import { NATS_CONNECTION, NatsNaming, openIngestRecordStore } from '@posthooks/messaging';
 import type { NatsConnection, ObjectStore } from 'nats';
+
+/**
+ * What `withRecords` found: the event with all its records, or why it can never be loaded
+ * (its handler dead-letters it).
+ */
+export type RecordsRead = { ok: true; event: IngestRecordsEvent } | { ok: false; reason: string };
 
 /**
  * The load side of records that travel by reference (libs/messaging ingest-record-store):
@@ -21,21 +27,25 @@ export class RecordRefs {
     @Inject(LoadSimulatorEnv) private readonly env: LoadSimulatorEnv,
   ) {}
 
-  /** The event with the records it names appended to its own. */
-  async withRecords(event: IngestRecordsEvent): Promise<IngestRecordsEvent> {
+  /**
+   * The event with the records it names appended to its own, or, if one of them is gone
+   * or not a record, the reason: that will not change on a redelivery. A store that
+   * cannot be read (NATS away) throws, and the message is retried.
+   */
+  async withRecords(event: IngestRecordsEvent): Promise<RecordsRead> {
     const refs = event.record_refs ?? [];
-    if (refs.length === 0) return event;
+    if (refs.length === 0) return { ok: true, event };
     const store = await this.open();
     const records = [...event.records];
     for (const name of refs) {
       const blob = await store.getBlob(name);
       // Gone: expired with INGEST's age, or never stored. Nothing to load will ever come.
-      if (blob === null) throw new DeadLetter(`record ${name} is not in the ${INGEST_RECORDS_WHAT}`);
+      if (blob === null) return { ok: false, reason: `record ${name} is not in the ${INGEST_RECORDS_WHAT}` };
       const record: unknown = parseJson(Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength).toString('utf8'));
-      if (typeof record !== 'object' || record === null || Array.isArray(record)) throw new DeadLetter(`record ${name} in the ${INGEST_RECORDS_WHAT} is not a JSON object`);
+      if (typeof record !== 'object' || record === null || Array.isArray(record)) return { ok: false, reason: `record ${name} in the ${INGEST_RECORDS_WHAT} is not a JSON object` };
       records.push(record as Record<string, unknown>);
     }
-    return { ...event, records };
+    return { ok: true, event: { ...event, records } };
   }
 
   /** Deletes what the (acknowledged) event named. A failure only leaves an object to expire. */
