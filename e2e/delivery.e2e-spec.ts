@@ -36,7 +36,7 @@ describe('post-load webhooks, end to end', () => {
 
   const publish = (json: object) => rawNatsPublish(stack.env.NATS_URL, `${ns()}.table.loaded`, JSON.stringify(json));
 
-  const idle = async () => dispatcherIdle(await nc.jetstreamManager(), ns());
+  const idle = async () => dispatcherIdle(await nc.jetstreamManager(), ns(), stack.env.DATABASE_URL);
 
   it('delivers one verified POST with the right body for a `nats pub table.loaded`', async () => {
     const rx = await receiver();

@@ -28,7 +28,7 @@ describe('dispatcher durability', () => {
   });
 
 
-  const idle = async () => dispatcherIdle(await nc.jetstreamManager(), stack.env.NATS_NAMESPACE);
+  const idle = async () => dispatcherIdle(await nc.jetstreamManager(), stack.env.NATS_NAMESPACE, stack.env.DATABASE_URL);
 
   const byWebhook = (reqs: ReceivedRequest[]) => {
     const m = new Map<string, number[]>();

@@ -1,5 +1,5 @@
 import { DeadLetterHeaders } from '@posthooks/contracts';
-import { dispatcherIdle, rawNatsPublish, streamMessages, streamName } from '@posthooks/testing';
+import { rawNatsPublish, streamMessages, streamName } from '@posthooks/testing';
 import { ok, tally } from './support/counting-receiver';
 import { streamCount } from './support/events';
 import { report } from './support/report';
@@ -65,7 +65,7 @@ describe('fault: malformed events between good ones', () => {
     try {
       await waitOrExplain('every good event at both receivers', () => tally(s.receivers, ids).lost === 0, 60_000, explain);
       await waitOrExplain('every bad event in DEADLETTER', async () => (await streamCount(s.nc, s.ns, 'DEADLETTER')) >= BAD, 60_000, explain);
-      await dispatcherIdle(await s.nc.jetstreamManager(), s.ns, 30_000);
+      await s.dispatcherIdle(30_000);
     } catch (err) {
       failure = err;
     }

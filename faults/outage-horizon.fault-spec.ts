@@ -24,7 +24,7 @@ function hostile(clientId: number): [string, string][] {
     [Subjects.IngestRecords, `{"integration_id":1,"client_id":${clientId},"destination_id":1,"integration_name":"x","request_id":"r","part":0,"received_at":"2026-11-30T00:00:00Z","records":[${nested}]}`],
     [Subjects.HookUndeliverable, `{"event_id":${nested}}`],
     [Subjects.HookGone, `{"hook_id":1,"client_id":1,"url":${nested}}`],
-    [Subjects.DeliveryRequested, `{"webhook_id":${nested},"round":1}`],
+    [Subjects.HookTest, `{"hook_id":1,"client_id":${clientId},"event_id":${nested}}`],
     [Subjects.HookChanged, `{"hook_id":1,"account_id":${clientId},"secrets":${nested}}`],
   ];
 }

@@ -1,4 +1,3 @@
-import { dispatcherIdle } from '@posthooks/testing';
 import { always, Behaviour, CountingReceiver, failFirst, tally } from './support/counting-receiver';
 import { publishLoads, streamCount, undeliverables } from './support/events';
 import { report } from './support/report';
@@ -58,7 +57,7 @@ describe('fault: misbehaving receivers', () => {
       await waitOrExplain('the recovering receivers to take every event', () => tally(ok, ids).lost === 0, 90_000, () => explain());
       await waitOrExplain('a hook.undeliverable for every event of every dead receiver', async () => [...(await undeliverables(s.nc, s.ns)).values()].flat().length >= dead.length * EVENTS, 90_000, () => explain());
       await waitOrExplain('the 410 hook to be disabled', async () => (await goneHook())?.disabled_reason === 'endpoint_gone', 30_000, () => explain());
-      await dispatcherIdle(await s.nc.jetstreamManager(), s.ns, 60_000);
+      await s.dispatcherIdle(60_000);
     } catch (err) {
       failure = err;
     }

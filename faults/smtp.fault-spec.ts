@@ -1,4 +1,4 @@
-import { dispatcherIdle, SmtpSink } from '@posthooks/testing';
+import { SmtpSink } from '@posthooks/testing';
 import { always, tally } from './support/counting-receiver';
 import { publishLoads, undeliverables } from './support/events';
 import { metric } from './support/fault-stack';
@@ -58,7 +58,7 @@ describe('fault: SMTP server down during undeliverable emails', () => {
       await sink.listen();
       await waitOrExplain('every email', () => sink.received.length >= expected, 60_000, explain);
       await waitOrExplain('the outbox to be empty', async () => (await metric(notifier(), /^posthooks_emails_waiting/)) === 0, 30_000, explain);
-      await dispatcherIdle(await s.nc.jetstreamManager(), s.ns, 30_000);
+      await s.dispatcherIdle(30_000);
     } catch (err) {
       failure = err;
     }

@@ -62,6 +62,11 @@ export class Scenario {
     return this.stack.env.NATS_NAMESPACE;
   }
 
+  /** Waits until the dispatcher has nothing pending: no message, no delivery waiting or under way. */
+  async dispatcherIdle(timeoutMs: number): Promise<void> {
+    await dispatcherIdle(await this.nc.jetstreamManager(), this.ns, this.stack.env.DATABASE_URL, timeoutMs);
+  }
+
   async receiver(name: string, behaviour?: Behaviour, tls?: 'trusted' | 'untrusted'): Promise<CountingReceiver> {
     const r = await CountingReceiver.start(name, behaviour, tls);
     this.receivers.push(r);
@@ -130,7 +135,7 @@ export async function midStream(s: Scenario, o: MidStreamOptions): Promise<void>
   let failure: unknown;
   try {
     await waitOrExplain('every delivery', () => tally(s.receivers, ids).lost === 0, o.timeoutMs ?? 120_000, () => s.explain(ids));
-    await dispatcherIdle(await nc.jetstreamManager(), s.ns, 60_000);
+    await s.dispatcherIdle(60_000);
   } catch (err) {
     failure = err;
   }

@@ -3,7 +3,6 @@ import { HttpsReceiver, Reaction, ReceivedRequest, streamMessages, waitFor } fro
 import { generateSigningSecret } from '@posthooks/webhooks';
 import { Webhook } from 'standardwebhooks';
 import { DataSource } from 'typeorm';
-import { LeaseSweep } from '../src/delivery/lease-sweep';
 import { AttemptJson, Dispatcher } from './dispatcher-harness';
 
 /** SPEC §5: signed, per-hook delivery with retries, against real HTTPS receivers. */
@@ -99,27 +98,44 @@ describe('delivery', () => {
     expect(log[0].next_attempt_at).toBeNull();
   });
 
-  it('hands a delivery whose first attempt died with its dispatcher to DELIVERIES once the lease has run out', async () => {
+  it('claims again a delivery whose attempt died with its dispatcher once the lease has run out, under the same attempt number', async () => {
     const rx = await receiver();
     const a = await d.account();
     const hook = await d.hook(a.id, rx.url());
-    // What a fan-out leaves when its process is killed during the first attempt: the
-    // delivery leased (here, a lease already over) and attempt 1 logged as under way.
+    // What a dispatcher killed during an attempt leaves: the delivery due and leased
+    // (here, a lease already over), its attempt 1 logged as under way.
     const webhookId = `msg_${'5'.repeat(31)}${a.id % 10}`;
     const db = d.app.get(DataSource);
     await db.query(
-      `INSERT INTO deliveries (webhook_id, hook_id, account_id, event_id, event_type, body, leased_until) VALUES ($1, $2, $3, 'ev-orphan', 'table.loaded', '{"event_id":"ev-orphan"}', now() - interval '1 second')`,
+      `INSERT INTO deliveries (webhook_id, hook_id, account_id, event_id, event_type, body, next_attempt_at, leased_until)
+       VALUES ($1, $2, $3, 'ev-orphan', 'table.loaded', '{"event_id":"ev-orphan"}', now() - interval '2 seconds', now() - interval '1 second')`,
       [webhookId, hook.hook_id, a.id],
     );
     await db.query(`INSERT INTO attempts (webhook_id, hook_id, attempt, status) VALUES ($1, $2, 1, 'pending')`, [webhookId, hook.hook_id]);
 
-    expect(await d.app.get(LeaseSweep).sweep()).toBe(1);
     const [req] = await rx.waitForRequests(1);
     expect(req.headers['webhook-id']).toBe(webhookId);
     await d.idle();
     expect((await attempts(a.key, hook.hook_id)).map((x) => [x.attempt, x.status])).toEqual([[1, 'succeeded']]);
-    expect(await d.app.get(LeaseSweep).sweep()).toBe(0);
     expect(rx.requests).toHaveLength(1);
+  });
+
+  it('leaves a delivery alone while another replica holds its lease', async () => {
+    const rx = await receiver();
+    const a = await d.account();
+    const hook = await d.hook(a.id, rx.url());
+    const webhookId = `msg_${'6'.repeat(31)}${a.id % 10}`;
+    const db = d.app.get(DataSource);
+    await db.query(
+      `INSERT INTO deliveries (webhook_id, hook_id, account_id, event_id, event_type, body, next_attempt_at, leased_until)
+       VALUES ($1, $2, $3, 'ev-leased', 'table.loaded', '{"event_id":"ev-leased"}', now(), now() + interval '1500 milliseconds')`,
+      [webhookId, hook.hook_id, a.id],
+    );
+    const leaseEnds = Date.now() + 1500;
+    const [req] = await rx.waitForRequests(1);
+    // Claimed once the lease was over, and within a poll of it.
+    expect(req.at).toBeGreaterThanOrEqual(leaseEnds - 50);
+    expect(req.at).toBeLessThan(leaseEnds + 1000);
   });
 
   it('gives up after the first attempt and five retries, with exactly one hook.undeliverable', async () => {

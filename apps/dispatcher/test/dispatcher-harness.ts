@@ -109,9 +109,9 @@ export class Dispatcher {
     return (await streamMessages(this.jsm, this.env.NATS_NAMESPACE, 'NOTIFY', Subjects.HookUndeliverable)).map((m) => m.json<HookUndeliverableEvent>());
   }
 
-  /** Waits until neither consumer has anything pending or unacked. */
+  /** Waits until neither consumer has anything pending or unacked, and no delivery is pending. */
   idle(timeoutMs = 10_000): Promise<void> {
-    return dispatcherIdle(this.jsm, this.env.NATS_NAMESPACE, timeoutMs);
+    return dispatcherIdle(this.jsm, this.env.NATS_NAMESPACE, this.env.DATABASE_URL, timeoutMs);
   }
 
   async api<T = unknown>(method: string, path: string, key?: string, json?: unknown): Promise<{ status: number; body: T }> {

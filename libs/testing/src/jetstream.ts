@@ -1,4 +1,5 @@
 import type { JetStreamManager, StoredMsg } from 'nats';
+import { Client } from 'pg';
 import { waitFor } from './wait-for';
 
 /** The name of a stream in a test namespace (`t123` → `T123_LOADS`), as the services name it. */
@@ -23,17 +24,28 @@ export async function streamMessages(jsm: JetStreamManager, namespace: string, s
   return out;
 }
 
-/** Waits until the dispatcher's two consumers have nothing pending or unacknowledged. */
-export async function dispatcherIdle(jsm: JetStreamManager, namespace: string, timeoutMs = 30_000): Promise<void> {
-  await waitFor(
-    'the dispatcher to be idle',
-    async () => {
-      for (const [stream, durable] of [['LOADS', 'dispatcher'], ['DELIVERIES', 'dispatcher-deliveries']]) {
-        const info = await jsm.consumers.info(streamName(namespace, stream), durable);
-        if (info.num_pending + info.num_ack_pending > 0) return false;
-      }
-      return true;
-    },
-    { timeoutMs },
-  );
+/**
+ * Waits until the dispatcher has nothing left to do: its two consumers have nothing
+ * pending or unacknowledged, and no delivery in its database is pending (due, under way,
+ * or waiting for a retry). `databaseUrl` is the dispatcher's DATABASE_URL.
+ */
+export async function dispatcherIdle(jsm: JetStreamManager, namespace: string, databaseUrl: string, timeoutMs = 30_000): Promise<void> {
+  const pg = new Client({ connectionString: databaseUrl });
+  await pg.connect();
+  try {
+    await waitFor(
+      'the dispatcher to be idle',
+      async () => {
+        for (const [stream, durable] of [['LOADS', 'dispatcher'], ['DELIVERIES', 'dispatcher-deliveries']]) {
+          const info = await jsm.consumers.info(streamName(namespace, stream), durable);
+          if (info.num_pending + info.num_ack_pending > 0) return false;
+        }
+        const [{ n }] = (await pg.query<{ n: string }>(`SELECT count(*) AS n FROM dispatcher.deliveries WHERE state = 'pending'`)).rows;
+        return Number(n) === 0;
+      },
+      { timeoutMs },
+    );
+  } finally {
+    await pg.end();
+  }
 }

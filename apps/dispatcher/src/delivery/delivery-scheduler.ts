@@ -63,7 +63,7 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
     this.claiming = true;
     // setImmediate: the wakes of one turn of the event loop (a fetched batch of load
     // events, a batch of finished attempts) make one claim.
-    setImmediate(() => void this.claimLoop());
+    setImmediate(() => void this.claimLoop().catch((err: Error) => this.log.error(`claim loop: ${err.stack ?? err.message}`)));
   }
 
   private async claimLoop(): Promise<void> {

@@ -105,7 +105,7 @@ export class DeliveryStore {
    * number of deliveries waiting: 10,000 waiting retries of one dead endpoint are one lane.
    */
   async claim(c: Claim): Promise<Claimed[]> {
-    const [rows] = await this.db.query<[Claimed[], number]>(
+    return this.db.query<Claimed[]>(
       `WITH RECURSIVE lanes(hook_id) AS (
          SELECT min(hook_id) FROM deliveries WHERE state = 'pending'
          UNION ALL
@@ -136,7 +136,6 @@ export class DeliveryStore {
        SELECT * FROM claimed`,
       [c.limit, c.perHook, c.accounts, c.rooms, c.accountRoom, c.skipHooks, c.leaseMs],
     );
-    return rows;
   }
 
   /**
