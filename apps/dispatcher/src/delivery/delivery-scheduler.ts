@@ -4,7 +4,7 @@ import { classifyFailure } from '@posthooks/messaging';
 import { claimsTotal, deliveriesHeld } from '../metrics';
 import { Claimed, DeliveryStore } from './delivery-store';
 import { DeliveryWorker } from './delivery-worker';
-import { FairShare, Held, shareLimits } from './fair-share';
+import { FairShare, shareLimits } from './fair-share';
 
 /** A host the view no longer knows (the hook was deleted): its deliveries are cancelled at once. */
 const UNKNOWN_HOST = '';
@@ -93,14 +93,17 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
   }
 
   private start(c: Claimed): void {
-    const held: Held = { account: c.account_id, hook: c.hook_id, host: this.worker.hostOf(c.hook_id) ?? UNKNOWN_HOST };
-    this.share.hold(held);
+    const holding = this.share.hold({ account: c.account_id, hook: c.hook_id, host: this.worker.hostOf(c.hook_id) ?? UNKNOWN_HOST });
     deliveriesHeld.inc();
     const attempt = this.worker
-      .attempt(c)
+      .attempt(c, () => {
+        // The host can take another while this outcome is recorded.
+        holding.leaveHost();
+        this.wake();
+      })
       .catch((err: Error) => this.log.warn(`attempt of ${c.webhook_id} not recorded (${err.message}); it is claimed again once its lease runs out`))
       .finally(() => {
-        this.share.release(held);
+        holding.release();
         deliveriesHeld.dec();
         this.attempts.delete(attempt);
         this.wake();

@@ -55,8 +55,12 @@ export class DeliveryWorker {
     return hook && new URL(hook.url).host;
   }
 
-  /** Makes the attempt of a claimed delivery and records what came of it. Rejects only if Postgres does (the lease then runs out and the delivery is claimed again). */
-  async attempt(c: Claimed): Promise<void> {
+  /**
+   * Makes the attempt of a claimed delivery and records what came of it; `sent` is called
+   * once the send is over (before the outcome is recorded). Rejects only if Postgres does
+   * (the lease then runs out and the delivery is claimed again).
+   */
+  async attempt(c: Claimed, sent: () => void = () => undefined): Promise<void> {
     const hook = this.view.hooks.get(c.hook_id);
     const start = beforeAttempt(this.statusOf(c, hook), c.round_attempts, this.schedule);
     if (start.action === 'cancel') {
@@ -77,6 +81,7 @@ export class DeliveryWorker {
       result = await this.sender.send({ url, webhookId: c.webhook_id, body: c.body, secrets: this.view.signingSecrets(c.hook_id) });
     } finally {
       this.slots.release(host);
+      sent();
     }
     attemptSeconds.observe({ outcome: result.ok ? 'succeeded' : 'failed' }, result.durationMs / 1000);
     await this.record(c, result, afterAttempt(result, c.round_attempts, this.schedule, new Date()), url);

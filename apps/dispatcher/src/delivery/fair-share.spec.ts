@@ -35,10 +35,20 @@ describe('FairShare', () => {
 
   it('Test scenario: releasing what was held gives the room back and forgets the host and account', () => {
     const share = new FairShare({ concurrency: 64, perHost: 8, perAccount: 32 });
-    const holds = held(1, 10, 'a.example', 8);
-    holds.forEach((h) => share.hold(h));
-    holds.forEach((h) => share.release(h));
+    const holdings = held(1, 10, 'a.example', 8).map((h) => share.hold(h));
+    holdings.forEach((h) => h.release());
     expect(share.held).toBe(0);
     expect(share.plan()).toEqual({ limit: 64, perHook: 8, accounts: [], rooms: [], accountRoom: 32, skipHooks: [] });
+  });
+
+  it('Test scenario: a delivery whose send is over no longer counts for its host, still for its account and the concurrency', () => {
+    const share = new FairShare({ concurrency: 64, perHost: 8, perAccount: 32 });
+    const holdings = held(1, 10, 'a.example', 8).map((h) => share.hold(h));
+    expect(share.plan()?.skipHooks).toEqual([10]);
+    holdings.forEach((h) => h.leaveHost());
+    holdings.forEach((h) => h.leaveHost()); // twice is once
+    expect(share.plan()).toEqual({ limit: 56, perHook: 8, accounts: [1], rooms: [24], accountRoom: 32, skipHooks: [] });
+    holdings.forEach((h) => h.release());
+    expect(share.held).toBe(0);
   });
 });

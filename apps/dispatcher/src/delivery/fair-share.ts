@@ -1,9 +1,9 @@
 /**
  * How a dispatcher replica shares its attempts between accounts and endpoints, without
- * I/O. It counts what this replica holds (claimed deliveries, waiting for their host's
- * slot or being sent) and says what the next claim may take: no more than the free
- * slots of DELIVERY_CONCURRENCY, no more than an account's share of them, nothing for a
- * hook whose host or account is at its limit.
+ * I/O. It counts what this replica holds (claimed deliveries until their outcome is
+ * recorded; for their host, only until their send ends) and says what the next claim
+ * may take: no more than the free slots of DELIVERY_CONCURRENCY, no more than an
+ * account's share of them, nothing for a hook whose host or account is at its limit.
  */
 export interface ShareLimits {
   /** DELIVERY_CONCURRENCY: deliveries held at once. */
@@ -23,6 +23,14 @@ export interface Held {
   account: number;
   hook: number;
   host: string;
+}
+
+/** A claimed delivery as counted: its host's part ends with its send, the rest once its outcome is recorded. */
+export interface Holding {
+  /** The send is over: the host may take another (idempotent). */
+  leaveHost(): void;
+  /** The outcome is recorded (or the claim given back): also leaves the host. Once. */
+  release(): void;
 }
 
 /** What the next claim may take. */
@@ -55,20 +63,29 @@ export class FairShare {
     return this.total;
   }
 
-  hold(h: Held): void {
+  /** Counts a claimed delivery; the returned holding gives back its host's part, then the rest. */
+  hold(h: Held): Holding {
     this.total++;
     bump(this.byAccount, h.account, 1);
     bump(this.byHost, h.host, 1);
     bumpIn(this.hooksOfHost, h.host, h.hook, 1);
     bumpIn(this.hooksOfAccount, h.account, h.hook, 1);
-  }
-
-  release(h: Held): void {
-    this.total--;
-    bump(this.byAccount, h.account, -1);
-    bump(this.byHost, h.host, -1);
-    bumpIn(this.hooksOfHost, h.host, h.hook, -1);
-    bumpIn(this.hooksOfAccount, h.account, h.hook, -1);
+    let onHost = true;
+    const leaveHost = () => {
+      if (!onHost) return;
+      onHost = false;
+      bump(this.byHost, h.host, -1);
+      bumpIn(this.hooksOfHost, h.host, h.hook, -1);
+    };
+    return {
+      leaveHost,
+      release: () => {
+        leaveHost();
+        this.total--;
+        bump(this.byAccount, h.account, -1);
+        bumpIn(this.hooksOfAccount, h.account, h.hook, -1);
+      },
+    };
   }
 
   /** What a claim may take now; undefined when this replica has no free slot. */
