@@ -78,6 +78,43 @@ describe('WebhookSender', () => {
     }
   });
 
+  it('ends an attempt still waiting for a free connection at its own deadline', async () => {
+    // Four sockets per host (the sender's maxSocketsPerHost), six attempts to a receiver that never answers.
+    const silent = await receiver(() => 'hang');
+    const results = await Promise.all(Array.from({ length: 6 }, () => send(silent.url())));
+    for (const result of results) {
+      expect(result).toMatchObject({ ok: false, error: 'timeout after 1500 ms' });
+      expect(result.durationMs).toBeLessThan(2500);
+    }
+    expect(silent.requests.length).toBeLessThanOrEqual(4);
+  });
+
+  it('holds at most maxSocketsPerHost connections to a host, and reuses them', async () => {
+    const counting = await startCountingServer(tlsDir);
+    try {
+      const url = `https://localhost:${(counting.server.address() as AddressInfo).port}/`;
+      const burst = await Promise.all(Array.from({ length: 12 }, () => send(url)));
+      expect(burst.every((r) => r.ok)).toBe(true);
+      for (let i = 0; i < 4; i++) expect(await send(url)).toMatchObject({ ok: true, responseBody: 'ok' });
+      expect(counting.stats).toMatchObject({ requests: 16, maxInFlight: 4 });
+      expect(counting.stats.connections).toBeLessThanOrEqual(4);
+    } finally {
+      counting.server.closeAllConnections();
+      counting.server.close();
+    }
+  });
+
+  it('refuses a private target, by name or literal, before connecting, unless private targets are allowed', async () => {
+    const strict = new WebhookSender({ timeoutMs: 1500, allowPrivateTargets: false, userAgent: 'posthooks/test', maxSocketsPerHost: 4 });
+    const rx = await receiver(() => ({ status: 200 }));
+    const webhook = { webhookId: 'msg_0123456789abcdef0123456789abcdef', body: '{}', secrets: [secret] };
+    for (const url of [rx.url(), `https://127.0.0.1:${rx.port}/hook`, `https://[::1]:${rx.port}/hook`]) {
+      expect(await strict.send({ ...webhook, url })).toMatchObject({ ok: false, statusCode: null, error: expect.stringMatching(/^refusing to connect to (127\.0\.0\.1|::1): loopback address$/) });
+    }
+    expect(rx.requests).toHaveLength(0);
+    expect(await send(rx.url())).toMatchObject({ ok: true });
+  });
+
   it('fails on a certificate nobody trusts without sending the body', async () => {
     const rx = await HttpsReceiver.start({ tls: 'untrusted' });
     receivers.push(rx);
@@ -87,6 +124,24 @@ describe('WebhookSender', () => {
     expect(rx.requests).toHaveLength(0);
   });
 });
+
+/** A receiver answering 200 after 20 ms that counts TLS connections, requests and the most requests in flight at once. */
+async function startCountingServer(tlsDir: string): Promise<{ server: Server; stats: { connections: number; requests: number; maxInFlight: number } }> {
+  const stats = { connections: 0, requests: 0, maxInFlight: 0 };
+  let inFlight = 0;
+  const server = createServer({ cert: readFileSync(`${tlsDir}/trusted.pem`), key: readFileSync(`${tlsDir}/trusted.key`), keepAlive: true }, (req, res) => {
+    stats.requests++;
+    stats.maxInFlight = Math.max(stats.maxInFlight, ++inFlight);
+    req.resume();
+    setTimeout(() => {
+      inFlight--;
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    }, 20);
+  });
+  server.on('secureConnection', () => stats.connections++);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, stats };
+}
 
 async function startTrickler(tlsDir: string): Promise<Server> {
   const server = createServer({ cert: readFileSync(`${tlsDir}/trusted.pem`), key: readFileSync(`${tlsDir}/trusted.key`) }, (req, res) => {
