@@ -11,11 +11,12 @@ export const dispatcher: ServiceDefinition<DispatcherEnv> = {
     description: 'The delivery log and replay (account API key): attempts per hook, redeliver one delivery, recover everything that failed since a time. Errors: 401 {"error":"Unauthorized"}, 404 {"error":"NotFound"}, 400 {"error":"..."}.',
   },
   consumers: () => [
-    // Fan-out only records deliveries (one batched statement per fetched batch); order
-    // does not matter, so a large batch drains a burst of one account quickly and the
-    // claim, not LOADS' arrival order, decides who is sent first. A short ack wait: what
-    // a crashed replica held comes back to the others soon.
-    { stream: 'LOADS', durable: 'dispatcher', concurrency: 256, ackWaitMs: 10_000 },
+    // Fan-out only records deliveries (batched statements); order does not matter, so
+    // large batches drain a burst of one account quickly and the claim, not LOADS'
+    // arrival order, decides who is sent first (256 in flight: another account's event
+    // behind 5,000 was recorded after ~700 ms; 1,024: ~300 ms). A short ack wait: what a
+    // crashed replica held comes back to the others soon.
+    { stream: 'LOADS', durable: 'dispatcher', concurrency: 1024, ackWaitMs: 10_000 },
     // Test pings from the registry: recorded like any delivery.
     { stream: 'DELIVERIES', durable: 'dispatcher-deliveries', concurrency: 16, ackWaitMs: 10_000 },
   ],

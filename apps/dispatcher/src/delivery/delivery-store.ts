@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { StatementBatcher } from '@posthooks/persistence';
 import { DataSource } from 'typeorm';
+import { ClaimPlan } from './fair-share';
 import { AttemptResult } from './webhook-sender';
 
 export type DeliveryState = 'pending' | 'succeeded' | 'failed' | 'cancelled';
@@ -56,15 +57,7 @@ export type DueReport = DeliveryRow & { report_due: ReportKind; last_status_code
 export type Claimed = DeliveryRow & { attempt: number };
 
 /** What a claim may take (FairShare's plan) and for how long. */
-export interface Claim {
-  limit: number;
-  perHook: number;
-  accounts: number[];
-  rooms: number[];
-  accountRoom: number;
-  skipHooks: number[];
-  leaseMs: number;
-}
+export type Claim = ClaimPlan & { leaseMs: number };
 
 /**
  * The dispatcher's Postgres: deliveries and the log of their attempts. A delivery
@@ -163,16 +156,22 @@ export class DeliveryStore {
    * Its attempt is no longer under way. False if a replay started a new round meanwhile.
    */
   async endWithoutAttempt(c: Claimed, end: { state: 'cancelled'; reason: string } | { state: 'failed'; report: ReportKind }): Promise<boolean> {
-    const [rows] = await this.db.query<[{ webhook_id: string }[], number]>(
+    // The lease ends either way; the state only if no replay started a new round meanwhile.
+    const [rows] = await this.db.query<[{ current: boolean }[], number]>(
       `WITH unstarted AS (
          DELETE FROM attempts WHERE webhook_id = $1 AND attempt = $2 AND status = 'pending'
        )
-       UPDATE deliveries SET state = $4, last_error = COALESCE($5, last_error), report_due = $6, next_attempt_at = NULL, leased_until = NULL, updated_at = now()
-       WHERE webhook_id = $1 AND round = $3 AND state = 'pending'
-       RETURNING webhook_id`,
+       UPDATE deliveries SET leased_until = NULL,
+         state = CASE WHEN round = $3 THEN $4 ELSE state END,
+         last_error = CASE WHEN round = $3 THEN COALESCE($5, last_error) ELSE last_error END,
+         report_due = CASE WHEN round = $3 THEN $6 ELSE report_due END,
+         next_attempt_at = CASE WHEN round = $3 THEN NULL ELSE next_attempt_at END,
+         updated_at = now()
+       WHERE webhook_id = $1 AND state = 'pending'
+       RETURNING round = $3 AS current`,
       [c.webhook_id, c.attempt, c.round, end.state, end.state === 'cancelled' ? end.reason : null, end.state === 'failed' ? end.report : null],
     );
-    return rows.length > 0;
+    return rows[0]?.current ?? false;
   }
 
   private async insertNow(ds: NewDelivery[]): Promise<Recorded[]> {

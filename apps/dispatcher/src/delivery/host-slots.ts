@@ -1,10 +1,10 @@
 import { Semaphore } from '@posthooks/messaging';
 
 /**
- * Bounds the deliveries in flight to one host: a semaphore per host. A delivery waits a
- * moment for a slot of its host (they free up in milliseconds when the host is healthy);
- * if none comes, it is handed back to JetStream rather than holding a consumer slot
- * other endpoints need.
+ * Bounds the deliveries in flight to one host: a semaphore per host. A claimed delivery
+ * waits a moment for a slot of its host (they free up in milliseconds when the host is
+ * healthy); if none comes, it is given back to Postgres, due as it was, rather than
+ * holding a slot of DELIVERY_CONCURRENCY other endpoints need.
  */
 export class HostSlots {
   private readonly hosts = new Map<string, Semaphore>();
