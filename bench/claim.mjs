@@ -38,7 +38,8 @@ async function main() {
   const { DeliveryStore } = require('../dist/apps/dispatcher/src/delivery/delivery-store.js');
   // The store's only dependency is `query`, as TypeORM's DataSource answers it for a SELECT.
   const store = new DeliveryStore({ query: async (sql, params) => (await client.query(sql, params)).rows });
-  const plan = { limit: 64, perHook: 8, accounts: [], rooms: [], accountRoom: 32, skipHooks: [], leaseMs: 36_000 };
+  const { FairShare, shareLimits } = require('../dist/apps/dispatcher/src/delivery/fair-share.js');
+  const plan = { ...new FairShare(shareLimits(64, 8, 0.5)).plan(), leaseMs: 36_000 };
   const rows = [];
   try {
     for (const [what, hooks, waiting, due] of SHAPES) {
@@ -72,7 +73,7 @@ async function main() {
   const out = [
     `# bench/claim — ${new Date().toISOString()}`,
     '',
-    `Machine: ${machine()}, 1-minute load average ${os.loadavg()[0].toFixed(2)}. One claim as a replica with nothing in flight runs it (DELIVERY_CONCURRENCY=64, per host 8, account share 32), ${CLAIMS} times per shape, each in a transaction rolled back. Hook h belongs to account 1 + h % 500.`,
+    `Machine: ${machine()}, 1-minute load average ${os.loadavg()[0].toFixed(2)}. One claim as a replica with nothing in flight runs it (DELIVERY_CONCURRENCY=64, DELIVERY_CONCURRENCY_PER_HOST=8: 16 per hook, DELIVERY_ACCOUNT_SHARE=0.5), ${CLAIMS} times per shape, each in a transaction rolled back. Hook h belongs to account 1 + h % 500.`,
     '',
     table(['pending deliveries', 'rows', 'claimed', 'claim p50 ms', 'claim max ms'], rows),
     '',

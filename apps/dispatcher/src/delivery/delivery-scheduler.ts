@@ -31,6 +31,9 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
   private poller?: NodeJS.Timeout;
   /** When the last claim failed (Postgres away): claims back off instead of spinning. */
   private failedAt = 0;
+  /** When claims started failing, and when that was last logged: an outage is logged once a minute, not once a poll. */
+  private failingSince = 0;
+  private loggedAt = 0;
 
   constructor(
     private readonly store: DeliveryStore,
@@ -77,10 +80,12 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
         try {
           claimed = await this.store.claim({ ...plan, leaseMs: this.worker.leaseMs });
         } catch (err) {
-          this.failedAt = Date.now();
-          const outage = classifyFailure(err) === 'outage';
-          this.log[outage ? 'warn' : 'error'](`claiming due deliveries failed (${outage ? 'Postgres out of reach' : 'error'}); next try in ${this.env.DELIVERY_POLL_MS} ms: ${(err as Error).message}`);
+          this.claimFailed(err);
           break;
+        }
+        if (this.failingSince) {
+          this.log.log(`claims work again after ${Math.round((Date.now() - this.failingSince) / 1000)} s`);
+          this.failingSince = 0;
         }
         claimsTotal.inc({ outcome: claimed.length === 0 ? 'empty' : claimed.length < plan.limit ? 'some' : 'full' });
         for (const c of claimed) this.start(c);
@@ -90,6 +95,17 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
     } finally {
       this.claiming = false;
     }
+  }
+
+  private claimFailed(err: unknown): void {
+    const now = Date.now();
+    this.failedAt = now;
+    this.failingSince ||= now;
+    if (now - this.loggedAt < 60_000) return;
+    this.loggedAt = now;
+    const outage = classifyFailure(err) === 'outage';
+    const since = Math.round((now - this.failingSince) / 1000);
+    this.log[outage ? 'warn' : 'error'](`claiming due deliveries fails (${outage ? 'Postgres out of reach' : 'error'}) for ${since} s; retried every ${this.env.DELIVERY_POLL_MS} ms: ${(err as Error).message}`);
   }
 
   private start(c: Claimed): void {

@@ -96,11 +96,14 @@ export class DeliveryStore {
    * The lanes are found by walking the pending index one hook at a time (a loose index
    * scan), so a claim costs in the number of hooks with pending deliveries, not in the
    * number of deliveries waiting: 10,000 waiting retries of one dead endpoint are one lane.
+   * The walk starts only if some delivery is due and free at all (one probe of the due
+   * time index), so a replica polling while nothing is due costs Postgres next to nothing.
    */
   async claim(c: Claim): Promise<Claimed[]> {
     return this.db.query<Claimed[]>(
       `WITH RECURSIVE lanes(hook_id) AS (
          SELECT min(hook_id) FROM deliveries WHERE state = 'pending'
+           AND EXISTS (SELECT 1 FROM deliveries WHERE state = 'pending' AND next_attempt_at <= now() AND (leased_until IS NULL OR leased_until < now()))
          UNION ALL
          SELECT (SELECT min(d.hook_id) FROM deliveries d WHERE d.state = 'pending' AND d.hook_id > lanes.hook_id) FROM lanes WHERE lanes.hook_id IS NOT NULL
        ), due AS (

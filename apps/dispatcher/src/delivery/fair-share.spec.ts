@@ -13,17 +13,18 @@ describe('FairShare', () => {
 
   type Case = [string, Held[], ReturnType<FairShare['plan']>];
   it.each<Case>([
-    ['nothing held: the whole concurrency, any account up to its share', [], { limit: 64, perHook: 8, accounts: [], rooms: [], accountRoom: 32, skipHooks: [] }],
-    ['a host at its limit skips its hooks', held(1, 10, 'a.example', 8), { limit: 56, perHook: 8, accounts: [1], rooms: [24], accountRoom: 32, skipHooks: [10] }],
+    ['nothing held: the whole concurrency, any account up to its share, twice a host limit per hook', [], { limit: 64, perHook: 16, accounts: [], rooms: [], accountRoom: 32, skipHooks: [] }],
+    ['a host holding under twice its limit (8 sending, 7 waiting) is still claimed for', held(1, 10, 'a.example', 15), { limit: 49, perHook: 16, accounts: [1], rooms: [17], accountRoom: 32, skipHooks: [] }],
+    ['a host holding twice its limit skips its hooks', held(1, 10, 'a.example', 16), { limit: 48, perHook: 16, accounts: [1], rooms: [16], accountRoom: 32, skipHooks: [10] }],
     [
       'a full host skips every hook of it held here, of any account',
-      [...held(1, 10, 'a.example', 5), ...held(2, 20, 'a.example', 3), ...held(2, 21, 'b.example', 1)],
-      { limit: 55, perHook: 8, accounts: [1, 2], rooms: [27, 28], accountRoom: 32, skipHooks: [10, 20] },
+      [...held(1, 10, 'a.example', 9), ...held(2, 20, 'a.example', 7), ...held(2, 21, 'b.example', 1)],
+      { limit: 47, perHook: 16, accounts: [1, 2], rooms: [23, 24], accountRoom: 32, skipHooks: [10, 20] },
     ],
     [
       'an account at its share skips all its hooks, whatever their hosts',
       [...held(1, 10, 'a.example', 7), ...held(1, 11, 'b.example', 7), ...held(1, 12, 'c.example', 7), ...held(1, 13, 'd.example', 7), ...held(1, 14, 'e.example', 4)],
-      { limit: 32, perHook: 8, accounts: [1], rooms: [0], accountRoom: 32, skipHooks: [10, 11, 12, 13, 14] },
+      { limit: 32, perHook: 16, accounts: [1], rooms: [0], accountRoom: 32, skipHooks: [10, 11, 12, 13, 14] },
     ],
     ['all slots held: no claim', held(1, 10, 'a.example', 64), undefined],
     ['few slots left: no claim takes more', held(1, 10, 'a.example', 62), { limit: 2, perHook: 2, accounts: [1], rooms: [0], accountRoom: 2, skipHooks: [10] }],
@@ -35,19 +36,19 @@ describe('FairShare', () => {
 
   it('Test scenario: releasing what was held gives the room back and forgets the host and account', () => {
     const share = new FairShare({ concurrency: 64, perHost: 8, perAccount: 32 });
-    const holdings = held(1, 10, 'a.example', 8).map((h) => share.hold(h));
+    const holdings = held(1, 10, 'a.example', 16).map((h) => share.hold(h));
     holdings.forEach((h) => h.release());
     expect(share.held).toBe(0);
-    expect(share.plan()).toEqual({ limit: 64, perHook: 8, accounts: [], rooms: [], accountRoom: 32, skipHooks: [] });
+    expect(share.plan()).toEqual({ limit: 64, perHook: 16, accounts: [], rooms: [], accountRoom: 32, skipHooks: [] });
   });
 
   it('Test scenario: a delivery whose send is over no longer counts for its host, still for its account and the concurrency', () => {
     const share = new FairShare({ concurrency: 64, perHost: 8, perAccount: 32 });
-    const holdings = held(1, 10, 'a.example', 8).map((h) => share.hold(h));
+    const holdings = held(1, 10, 'a.example', 16).map((h) => share.hold(h));
     expect(share.plan()?.skipHooks).toEqual([10]);
     holdings.forEach((h) => h.leaveHost());
     holdings.forEach((h) => h.leaveHost()); // twice is once
-    expect(share.plan()).toEqual({ limit: 56, perHook: 8, accounts: [1], rooms: [24], accountRoom: 32, skipHooks: [] });
+    expect(share.plan()).toEqual({ limit: 48, perHook: 16, accounts: [1], rooms: [16], accountRoom: 32, skipHooks: [] });
     holdings.forEach((h) => h.release());
     expect(share.held).toBe(0);
   });
