@@ -96,6 +96,13 @@ describe('delivery', () => {
     ]);
     expect(log[1]).toMatchObject({ response_body: 'boom 2', next_attempt_at: expect.any(String), event_type: 'table.loaded' });
     expect(log[0].next_attempt_at).toBeNull();
+    // Each retry started within a second of the time it was due (SPEC §5, issue 14):
+    // the receipt of attempt n+1 against attempt n's logged next_attempt_at.
+    const byAttempt = [...log].reverse();
+    for (let n = 1; n < 4; n++) {
+      const late = reqs[n].at - Date.parse(byAttempt[n - 1].next_attempt_at as string);
+      expect({ attempt: n + 1, late: late > -50 && late < 1000 }).toEqual({ attempt: n + 1, late: true });
+    }
   });
 
   it('claims again a delivery whose attempt died with its dispatcher once the lease has run out, under the same attempt number', async () => {
