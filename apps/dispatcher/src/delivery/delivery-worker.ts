@@ -51,8 +51,12 @@ export class DeliveryWorker {
 
   /** The host a hook's deliveries are sent to, for the per-host limits; undefined for a hook the view no longer has. */
   hostOf(hookId: number): string | undefined {
-    const hook = this.view.hooks.get(hookId);
-    return hook && new URL(hook.url).host;
+    const url = this.view.hooks.get(hookId)?.url;
+    try {
+      return url === undefined ? undefined : new URL(url).host;
+    } catch {
+      return undefined; // not a URL (the registry never sends one): its attempt fails and says so
+    }
   }
 
   /**
@@ -72,7 +76,7 @@ export class DeliveryWorker {
       return;
     }
     const url = (hook as HookChangedEvent).url;
-    const host = new URL(url).host;
+    const host = this.hostOf(c.hook_id) ?? url;
     // The host's slot is held for the send alone (holding it over a Postgres write halved
     // bench/dispatch). A host that stays busy (a slow endpoint) gets its delivery back.
     if (!(await this.slots.take(host, this.slotWaitMs))) return this.store.giveBack(c);
