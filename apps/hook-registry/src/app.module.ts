@@ -6,6 +6,7 @@ import { AccountsController } from './accounts/accounts.controller';
 import { AccountsService } from './accounts/accounts.service';
 import { AuthService } from './auth/auth.service';
 import { CallerGuard } from './auth/guards';
+import { KnownApiKeys } from './auth/known-api-keys';
 import { ChangeRecorder } from './changes/change-recorder';
 import { OutboxRelay } from './changes/outbox-relay';
 import { Init1764000000000 } from './database/migrations/1764000000000-init';
@@ -28,6 +29,7 @@ export class AppModule {
       providers: [
         { provide: HookRegistryEnv, useValue: env },
         { provide: APP_GUARD, useClass: CallerGuard },
+        KnownApiKeys,
         AuthService,
         ChangeRecorder,
         OutboxRelay,

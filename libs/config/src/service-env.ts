@@ -1,8 +1,8 @@
 // Decorator metadata (field types for implicit conversion) is recorded only if
 // reflect-metadata is loaded before the env classes are defined.
 import 'reflect-metadata';
-import { IsIn, IsInt, Matches, Max, Min } from 'class-validator';
-import { IsUrlList } from './env-decorators';
+import { IsBoolean, IsIn, IsInt, Matches, Max, Min } from 'class-validator';
+import { EnvBoolean, IsUrlList } from './env-decorators';
 
 // Every field has an explicit type: for an inferred one tsc records `design:type Object`
 // (and SWC nothing), and implicit conversion needs `Number` to turn "3" into 3.
@@ -45,6 +45,15 @@ export class ServiceEnv {
 
   @IsUrlList(['postgres:', 'postgresql:'], { list: false }, { message: 'must be a postgres:// URL' })
   DATABASE_URL: string = 'postgres://postgres@127.0.0.1:5432/posthooks';
+
+  /**
+   * Behind a proxy (the k8s Ingress): the client address for the failed-authentication
+   * limit is the last X-Forwarded-For hop instead of the socket's peer. Off by default,
+   * as a client that reaches the service directly could write any X-Forwarded-For.
+   */
+  @EnvBoolean()
+  @IsBoolean({ message: 'must be true, false, 1 or 0' })
+  TRUST_PROXY: boolean = false;
 
   @IsInt({ message: 'must be a non-negative integer (milliseconds)' })
   @Min(0, { message: 'must be a non-negative integer (milliseconds)' })

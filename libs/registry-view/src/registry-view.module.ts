@@ -1,8 +1,8 @@
-import { CanActivate, createParamDecorator, DynamicModule, ExecutionContext, HttpException, Inject, Injectable, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { ErrorBodies } from '@posthooks/contracts';
+import { CanActivate, createParamDecorator, DynamicModule, ExecutionContext, Inject, Injectable, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { NATS_CONNECTION, NatsNaming } from '@posthooks/messaging';
+import { FailedAuthGate } from '@posthooks/runtime';
 import { hashApiKey } from '@posthooks/webhooks';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import type { NatsConnection } from 'nats';
 import { followRegistry, RegistryFollower } from './follow-registry';
 import { RegistryView } from './registry-view';
@@ -33,16 +33,23 @@ class RegistryViewFollower implements OnModuleInit, OnApplicationShutdown {
 
 type KeyedRequest = Request & { accountId?: number };
 
-/** Routes for account keys: the key's account comes from the view, without asking the registry. */
+/**
+ * Routes for account keys: the key's account comes from the view, without asking the
+ * registry or the database. A key that fails goes to the FailedAuthGate (401, or 429
+ * once the address is over the limit); a valid one is never refused.
+ */
 @Injectable()
 export class AccountKeyGuard implements CanActivate {
-  constructor(private readonly view: RegistryView) {}
+  constructor(
+    private readonly view: RegistryView,
+    private readonly failedAuth: FailedAuthGate,
+  ) {}
 
   canActivate(ctx: ExecutionContext): boolean {
     const req = ctx.switchToHttp().getRequest<KeyedRequest>();
     const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
     const accountId = token ? this.view.accountOfKey(hashApiKey(token)) : undefined;
-    if (accountId === undefined) throw new HttpException(ErrorBodies.unauthorized, 401);
+    if (accountId === undefined) this.failedAuth.refuse(req, ctx.switchToHttp().getResponse<Response>());
     req.accountId = accountId;
     return true;
   }

@@ -7,3 +7,6 @@ export * from './openapi';
 export * from './route-id';
 export * from './periodic-task';
 export { handleProcessFailures, unhandledRejections } from './process-failures';
+export * from './failed-auth-limiter';
+export * from './client-address';
+export * from './failed-auth-gate';

@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HookRegistryEnv } from '@posthooks/config';
-import { isEntitled, Plan, Subjects } from '@posthooks/contracts';
+import { ApiKeyChangedEvent, isEntitled, Plan, Subjects } from '@posthooks/contracts';
 import { generateApiKey, hashApiKey } from '@posthooks/webhooks';
 import { DataSource, EntityManager } from 'typeorm';
 import { notFound } from '@posthooks/runtime';
+import { KnownApiKeys } from '../auth/known-api-keys';
 import { ChangeRecorder } from '../changes/change-recorder';
 import { OutboxRelay } from '../changes/outbox-relay';
 import { AccountRow, ApiKeyRow } from '../database/rows';
@@ -22,6 +23,8 @@ export function accountView(a: AccountRow) {
   };
 }
 
+type ApiKeyEvent = Omit<ApiKeyChangedEvent, 'changed_by' | 'changed_at'>;
+
 @Injectable()
 export class AccountsService {
   constructor(
@@ -29,6 +32,7 @@ export class AccountsService {
     private readonly changes: ChangeRecorder,
     private readonly hookChanges: HookChanges,
     private readonly relay: OutboxRelay,
+    private readonly keys: KnownApiKeys,
     @Inject(HookRegistryEnv) private readonly env: HookRegistryEnv,
   ) {}
 
@@ -43,10 +47,10 @@ export class AccountsService {
       ]);
       await this.recordAccount(m, account, 'account.created', actor);
       const key = await this.insertKey(m, account.id, 'owner', actor);
-      return { ...accountView(account), api_key: key.api_key };
+      return { account: { ...accountView(account), api_key: key.api_key }, key };
     });
-    this.relay.kick();
-    return result;
+    this.committedKey(result.key.event);
+    return result.account;
   }
 
   async get(id: number) {
@@ -74,8 +78,8 @@ export class AccountsService {
       await this.lockAccount(m, accountId);
       return this.insertKey(m, accountId, label, actor);
     });
-    this.relay.kick();
-    return result;
+    this.committedKey(result.event);
+    return { id: result.id, label: result.label, api_key: result.api_key };
   }
 
   async revokeKey(accountId: number, keyId: number, actor: string) {
@@ -85,11 +89,11 @@ export class AccountsService {
         [keyId, accountId],
       );
       if (!key) throw notFound();
-      await this.recordKey(m, key, 'api_key.revoked', actor);
-      return { id: key.id, label: key.label, revoked_at: key.revoked_at?.toISOString() ?? null };
+      const event = await this.recordKey(m, key, 'api_key.revoked', actor);
+      return { revoked: { id: key.id, label: key.label, revoked_at: key.revoked_at?.toISOString() ?? null }, event };
     });
-    this.relay.kick();
-    return result;
+    this.committedKey(result.event);
+    return result.revoked;
   }
 
   async setUndeliverableEmail(accountId: number, enabled: boolean, actor: string) {
@@ -113,8 +117,14 @@ export class AccountsService {
   private async insertKey(m: EntityManager, accountId: number, label: string, actor: string) {
     const apiKey = generateApiKey();
     const [key] = await m.query<ApiKeyRow[]>('INSERT INTO api_keys (account_id, label, key_hash) VALUES ($1, $2, $3) RETURNING *', [accountId, label, hashApiKey(apiKey)]);
-    await this.recordKey(m, key, 'api_key.issued', actor);
-    return { id: key.id, label: key.label, api_key: apiKey };
+    const event = await this.recordKey(m, key, 'api_key.issued', actor);
+    return { id: key.id, label: key.label, api_key: apiKey, event };
+  }
+
+  /** After the commit: this replica knows the key's new state at once, the others through the stream. */
+  private committedKey(event: ApiKeyEvent) {
+    this.keys.learn(event);
+    this.relay.kick();
   }
 
   private recordAccount(m: EntityManager, a: AccountRow, action: string, actor: string) {
@@ -136,16 +146,10 @@ export class AccountsService {
     });
   }
 
-  private recordKey(m: EntityManager, k: ApiKeyRow, action: string, actor: string) {
-    return this.changes.record(m, {
-      actor,
-      action,
-      accountId: k.account_id,
-      objectType: 'api_key',
-      objectId: k.id,
-      subject: Subjects.ApiKeyChanged,
-      event: { key_id: k.id, account_id: k.account_id, label: k.label, key_hash: k.key_hash, revoked_at: k.revoked_at?.toISOString() ?? null },
-    });
+  private async recordKey(m: EntityManager, k: ApiKeyRow, action: string, actor: string): Promise<ApiKeyEvent> {
+    const event: ApiKeyEvent = { key_id: k.id, account_id: k.account_id, label: k.label, key_hash: k.key_hash, revoked_at: k.revoked_at?.toISOString() ?? null };
+    await this.changes.record(m, { actor, action, accountId: k.account_id, objectType: 'api_key', objectId: k.id, subject: Subjects.ApiKeyChanged, event });
+    return event;
   }
 
   private trialEndFromNow(): string {

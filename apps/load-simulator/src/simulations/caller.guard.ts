@@ -1,10 +1,9 @@
-import { CanActivate, createParamDecorator, ExecutionContext, HttpException, Inject, Injectable } from '@nestjs/common';
+import { CanActivate, createParamDecorator, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { LoadSimulatorEnv } from '@posthooks/config';
-import { ErrorBodies } from '@posthooks/contracts';
 import { RegistryView } from '@posthooks/registry-view';
-import { notFound } from '@posthooks/runtime';
+import { FailedAuthGate, notFound } from '@posthooks/runtime';
 import { hashApiKey, safeEqual } from '@posthooks/webhooks';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 
 /** Who called: the operator (ADMIN_TOKEN) or one account's API key. */
 export type Caller = { kind: 'admin' } | { kind: 'account'; accountId: number };
@@ -20,22 +19,24 @@ export class AdminOrAccountGuard implements CanActivate {
   constructor(
     private readonly view: RegistryView,
     @Inject(LoadSimulatorEnv) private readonly env: LoadSimulatorEnv,
+    private readonly failedAuth: FailedAuthGate,
   ) {}
 
+  /** Both checks are in memory; only a failure reaches the FailedAuthGate (401, or 429 over the limit). */
   canActivate(ctx: ExecutionContext): boolean {
     const req = ctx.switchToHttp().getRequest<CallerRequest>();
-    req.simulationCaller = this.identify(/^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1]);
+    const caller = this.identify(/^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1]);
+    if (!caller) this.failedAuth.refuse(req, ctx.switchToHttp().getResponse<Response>());
+    req.simulationCaller = caller;
     return true;
   }
 
-  private identify(token: string | undefined): Caller {
-    if (token !== undefined) {
-      // Without ADMIN_TOKEN there is no admin at all, never an empty-string match.
-      if (this.env.ADMIN_TOKEN && safeEqual(token, this.env.ADMIN_TOKEN)) return { kind: 'admin' };
-      const accountId = this.view.accountOfKey(hashApiKey(token));
-      if (accountId !== undefined) return { kind: 'account', accountId };
-    }
-    throw new HttpException(ErrorBodies.unauthorized, 401);
+  private identify(token: string | undefined): Caller | undefined {
+    if (token === undefined) return undefined;
+    // Without ADMIN_TOKEN there is no admin at all, never an empty-string match.
+    if (this.env.ADMIN_TOKEN && safeEqual(token, this.env.ADMIN_TOKEN)) return { kind: 'admin' };
+    const accountId = this.view.accountOfKey(hashApiKey(token));
+    return accountId === undefined ? undefined : { kind: 'account', accountId };
   }
 }
 
