@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import pg from 'pg';
 import { build, load, machine, request, ROOT, startService, table } from './lib.mjs';
-import { ADMIN_TOKEN, benchEnv, resetBench } from './stack.mjs';
+import { ADMIN_TOKEN, benchEnv, resetBench, waitUntil } from './stack.mjs';
 
 const ACCOUNTS = Number(process.argv[2] ?? 10_000);
 const HOOKS_PER_ACCOUNT = 10;
@@ -20,6 +20,14 @@ const reset = () => resetBench(E);
 async function seed(db, from, to, hooks) {
   await db.query(`INSERT INTO hook_registry.accounts (id, name, plan, notification_email) SELECT i, 'bench ' || i, 'advanced', 'bench@example.test' FROM generate_series($1::int, $2::int) i`, [from, to]);
   await db.query(`INSERT INTO hook_registry.api_keys (account_id, label, key_hash) SELECT i, 'owner', encode(sha256(convert_to('phk_bench_' || i, 'UTF8')), 'hex') FROM generate_series($1::int, $2::int) i`, [from, to]);
+  // The registry checks keys in memory, learnt from the REGISTRY stream (a wrong key costs no
+  // query): keys seeded by SQL reach it, as issued ones do, through the outbox its relay publishes.
+  await db.query(
+    `INSERT INTO hook_registry.outbox (subject, payload)
+     SELECT 'registry.api_key.changed', json_build_object('key_id', id, 'account_id', account_id, 'label', label, 'key_hash', key_hash, 'revoked_at', NULL, 'changed_by', 'bench', 'changed_at', now())
+     FROM hook_registry.api_keys WHERE account_id BETWEEN $1 AND $2 ORDER BY id`,
+    [from, to],
+  );
   await db.query(`INSERT INTO hook_registry.destinations (id, account_id, name, type, schema) SELECT i, i, 'warehouse', 'postgres', 'public' FROM generate_series($1::int, $2::int) i`, [from, to]);
   if (hooks > 0) {
     await db.query(
@@ -42,6 +50,8 @@ await db.connect();
 const t0 = Date.now();
 await seed(db, 1, ACCOUNTS, HOOKS_PER_ACCOUNT);
 await seed(db, ACCOUNTS + 1, ACCOUNTS + CREATE_ACCOUNTS, 0);
+// The last seeded key works once the relay has published every key and the registry has read them.
+await waitUntil('the registry to know the seeded keys', async () => (await request(`${registry.url}/notifications/public/v1/api/hooks`, { headers: { authorization: `Bearer phk_bench_${ACCOUNTS + CREATE_ACCOUNTS}` } })).status === 200, 120_000);
 console.log(`seeded ${ACCOUNTS} accounts x ${HOOKS_PER_ACCOUNT} hooks in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
 const HOOKS = `${registry.url}/notifications/public/v1/api/hooks`;

@@ -139,10 +139,18 @@ function tokenFor(auth: Auth): string | undefined {
   return auth === 'admin' ? TEST_ADMIN_TOKEN : auth === 'key' ? ids.key : undefined;
 }
 
-/** One request as written: the path is not normalized, the body bytes are not re-encoded. */
+let requestsSent = 0;
+
+/**
+ * One request as written: the path is not normalized, the body bytes are not re-encoded.
+ * Each comes from an address of its own (X-Forwarded-For, read with TRUST_PROXY): this
+ * suite sends hundreds of bad tokens to see each answered as one, not the limit of 20
+ * failed authentications per address (tested in the services' failed-auth specs).
+ */
 function send(service: ServiceName | ServiceProcess, method: string, path: string, sent: Sent = {}): Promise<Answer> {
   const target = typeof service === 'string' ? stack.get(service) : service;
-  const headers: Record<string, string | number> = { ...sent.headers };
+  requestsSent++;
+  const headers: Record<string, string | number> = { 'x-forwarded-for': `10.${(requestsSent >> 16) & 255}.${(requestsSent >> 8) & 255}.${requestsSent & 255}`, ...sent.headers };
   if (sent.authorization !== undefined) headers.authorization = sent.authorization;
   if (sent.contentType !== undefined) headers['content-type'] = sent.contentType;
   const body = typeof sent.body === 'string' ? Buffer.from(sent.body, 'utf8') : sent.body;
@@ -579,7 +587,8 @@ describe('hostile input on every HTTP endpoint', () => {
 
   beforeAll(async () => {
     // The SSRF refusals are tested with private targets NOT allowed (Stack allows them for everyone by default).
-    stack = await Stack.start('e2e_hostile', { 'hook-registry': { ALLOW_PRIVATE_TARGETS: 'false' }, dispatcher: { ALLOW_PRIVATE_TARGETS: 'false' }, 'load-simulator': { LOAD_INTERVAL_MS: '300' } });
+    // TRUST_PROXY: each request names its own client address (see `send`).
+    stack = await Stack.start('e2e_hostile', { 'hook-registry': { ALLOW_PRIVATE_TARGETS: 'false' }, dispatcher: { ALLOW_PRIVATE_TARGETS: 'false' }, 'load-simulator': { LOAD_INTERVAL_MS: '300' } }, { TRUST_PROXY: 'true' });
     rx = await HttpsReceiver.start();
     const a = await stack.account();
     const b = await stack.account();
