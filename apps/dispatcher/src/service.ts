@@ -8,7 +8,7 @@ export const dispatcher: ServiceDefinition<DispatcherEnv> = {
   module: (env) => AppModule.forRoot(env),
   openApi: {
     title: 'posthooks dispatcher',
-    description: 'The delivery log and replay (account API key): attempts per hook, redeliver one delivery, recover everything that failed since a time. Errors: 401 {"error":"Unauthorized"}, 404 {"error":"NotFound"}, 400 {"error":"..."}.',
+    description: 'The delivery log and replay (account API key): attempts per hook, redeliver one delivery, recover everything that failed since a time. Errors: 401 {"error":"Unauthorized"}, 429 {"error":"too many failed authentications"} with Retry-After after 20 failed authentications from one address within a minute, 404 {"error":"NotFound"}, 400 {"error":"..."}.',
   },
   consumers: () => [
     // Fan-out only records deliveries (batched statements); order does not matter, so

@@ -112,6 +112,12 @@ export const ApiCaller = (who: 'admin' | 'account' | 'admin-or-account') =>
       simpleErrorSchema,
       one(ErrorBodies.unauthorized),
     ),
+    json(
+      429,
+      'After 20 failed authentications from this client address within a minute (SPEC §10), until `Retry-After` seconds have passed; a valid token is never refused.',
+      simpleErrorSchema,
+      one({ error: 'too many failed authentications' }),
+    ),
   );
 
 /** 404 for an unknown id, another account's object, or an id that is not a number. */
