@@ -1,4 +1,5 @@
 import { IsBoolean, IsInt, IsNotEmpty, IsNumber, IsString, Max, MinLength, Min, ValidateIf } from 'class-validator';
+import { IsProductionAdminToken } from './admin-token';
 import { EnvBoolean, IsDurationList, IsUrlList } from './env-decorators';
 import { ServiceEnv } from './service-env';
 
@@ -56,6 +57,7 @@ export class HookRegistryEnv extends ServiceEnv {
   @ValidateIf((env: HookRegistryEnv) => env.NODE_ENV !== 'development' || env.ADMIN_TOKEN !== undefined)
   @IsString({ message: ADMIN_TOKEN_RULE })
   @MinLength(32, { message: ADMIN_TOKEN_RULE })
+  @IsProductionAdminToken()
   ADMIN_TOKEN?: string;
 
   /** Lets hooks point at private, loopback and link-local addresses: local use only. */
@@ -84,6 +86,7 @@ export class LoadSimulatorEnv extends ServiceEnv {
   @ValidateIf((env: LoadSimulatorEnv) => env.ADMIN_TOKEN !== undefined)
   @IsString({ message: 'must be at least 32 characters' })
   @MinLength(32, { message: 'must be at least 32 characters' })
+  @IsProductionAdminToken()
   ADMIN_TOKEN?: string;
 
   /** How often due schedules are looked for. */

@@ -4,3 +4,4 @@ export { DispatcherEnv, EmailNotifierEnv, ENV_CLASSES, HookRegistryEnv, IngestGa
 export type { AppName } from './app-envs';
 export { EnvBoolean, IsDurationList, IsUrlList, parseDuration, parseDurationList } from './env-decorators';
 export { redactUrl } from './redact-url';
+export { IsProductionAdminToken, PRODUCTION_ADMIN_TOKEN_RULE, productionAdminTokenProblem, PUBLISHED_ADMIN_TOKENS } from './admin-token';

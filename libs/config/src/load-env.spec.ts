@@ -116,7 +116,7 @@ describe('loadEnv', () => {
     expect(configError(() => loadEnv(HookRegistryEnv, { NODE_ENV: 'test' })).message).toContain('ADMIN_TOKEN: is required unless NODE_ENV=development');
     expect(configError(() => loadEnv(HookRegistryEnv, { NODE_ENV: 'production' })).message).toContain('ADMIN_TOKEN: is required unless NODE_ENV=development');
     expect(configError(() => loadEnv(HookRegistryEnv, { NODE_ENV: 'production', ADMIN_TOKEN: 'short' })).message).toContain('ADMIN_TOKEN:');
-    const token = 'x'.repeat(32);
+    const token = 'k3J9vQ2mX8pL5wR1tY7uZ4nB6cD0eF2g';
     expect(loadEnv(HookRegistryEnv, { NODE_ENV: 'production', ADMIN_TOKEN: token }).ADMIN_TOKEN).toBe(token);
   });
 
