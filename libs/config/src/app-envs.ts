@@ -1,6 +1,7 @@
 import { IsBoolean, IsInt, IsNotEmpty, IsNumber, IsString, Max, MinLength, Min, ValidateIf } from 'class-validator';
 import { IsProductionAdminToken } from './admin-token';
 import { EnvBoolean, IsDurationList, IsUrlList } from './env-decorators';
+import { IsSmtpUrlWithTls } from './smtp-tls';
 import { ServiceEnv } from './service-env';
 
 // One class per app, with the default ports of SPEC §1. Fields are explicitly typed
@@ -144,7 +145,17 @@ export class EmailNotifierEnv extends ServiceEnv {
   override PORT: number = 3005;
 
   @IsUrlList(['smtp:', 'smtps:'], { list: false }, { message: 'must be an smtp:// or smtps:// URL' })
+  @IsSmtpUrlWithTls()
   SMTP_URL: string = 'smtp://127.0.0.1:1025';
+
+  /**
+   * Lets the notifier talk to an SMTP server that is not local without TLS (a mail sink
+   * on a compose or cluster network). Without it, smtp:// to such a server requires
+   * STARTTLS (see decideSmtpTls).
+   */
+  @EnvBoolean()
+  @IsBoolean({ message: 'must be true, false, 1 or 0' })
+  SMTP_ALLOW_PLAINTEXT: boolean = false;
 
   @IsNotEmpty({ message: 'must not be empty' })
   EMAIL_FROM: string = 'posthooks <no-reply@posthooks.local>';
