@@ -1,5 +1,5 @@
 export { ConfigError, loadEnv, requiredEnvVars } from './load-env';
-export { LOG_LEVELS, NODE_ENVS, ServiceEnv } from './service-env';
+export { listenHost, LOG_LEVELS, NODE_ENVS, ServiceEnv } from './service-env';
 export { DispatcherEnv, EmailNotifierEnv, ENV_CLASSES, HookRegistryEnv, IngestGatewayEnv, LoadSimulatorEnv } from './app-envs';
 export type { AppName } from './app-envs';
 export { EnvBoolean, IsDurationList, IsUrlList, parseDuration, parseDurationList } from './env-decorators';
