@@ -363,7 +363,7 @@ describe('the Dockerfile', () => {
 function interpolate(value: string, env: Record<string, string | undefined>): string {
   return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}/g, (match, name: string | undefined, colon: string, op: string, arg: string) => {
     if (match === '$$') return '$';
-    const raw = env[name ?? ""];
+    const raw = env[name ?? ''];
     const unset = raw === undefined || (colon === ':' && raw === '');
     if (op === '?' && unset) throw new Error(`required variable ${name} is missing a value: ${arg}`);
     if (op === '-' && unset) return arg;
