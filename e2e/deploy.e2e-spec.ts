@@ -1,11 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 // devDependencies used by this test only: `yaml` (1.x) parses the render, and
 // `kubernetes-models` holds the Kubernetes OpenAPI schemas compiled to validators.
 import { parseAllDocuments } from 'yaml';
-import { ENV_CLASSES, loadEnv, requiredEnvVars, ServiceEnv } from '@posthooks/config';
+import { ENV_CLASSES, listenHost, loadEnv, productionAdminTokenProblem, PUBLISHED_ADMIN_TOKENS, requiredEnvVars, ServiceEnv } from '@posthooks/config';
+import { publicTargetIpBlocks } from '@posthooks/webhooks';
 import type { AppName } from '@posthooks/config';
 import { nodeArgs } from '../tools/service-command.cjs';
 
@@ -92,8 +95,23 @@ interface PodTemplate {
 
 const LONG_RUNNING = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
 
+/** A random token that passes the production rule, as `openssl rand -base64 33` makes one. */
+const DEV_ADMIN_TOKEN = randomBytes(33).toString('base64');
+
+/**
+ * Renders a copy of k8s/, with the dev overlay's git-ignored admin-token.env written the
+ * way k8s/README.md tells an operator to, so a developer's own file plays no part.
+ */
 function render(overlay: string): K8sObject[] {
-  const text = execFileSync('kubectl', ['kustomize', join(ROOT, 'k8s', 'overlays', overlay)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const copy = mkdtempSync(join(tmpdir(), 'posthooks-k8s-'));
+  let text: string;
+  try {
+    cpSync(join(ROOT, 'k8s'), copy, { recursive: true });
+    writeFileSync(join(copy, 'overlays', 'dev', 'admin-token.env'), `ADMIN_TOKEN=${DEV_ADMIN_TOKEN}\n`);
+    text = execFileSync('kubectl', ['kustomize', join(copy, 'overlays', overlay)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
   return parseAllDocuments(text).map((doc) => {
     expect(doc.errors).toEqual([]);
     return doc.toJSON() as unknown as K8sObject;
@@ -336,11 +354,37 @@ describe('the Dockerfile', () => {
   });
 });
 
+/**
+ * Compose's variable interpolation (compose-spec "Interpolation"), enough for this file:
+ * `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?error}`, `${VAR?error}`, `$$`.
+ * `docker compose config` is not on every machine that runs these tests; this does what
+ * it does to each value, and throws where it would refuse to start.
+ */
+function interpolate(value: string, env: Record<string, string | undefined>): string {
+  return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}/g, (match, name: string | undefined, colon: string, op: string, arg: string) => {
+    if (match === '$$') return '$';
+    const raw = env[name ?? ''];
+    const unset = raw === undefined || (colon === ':' && raw === '');
+    if (op === '?' && unset) throw new Error(`required variable ${name} is missing a value: ${arg}`);
+    if (op === '-' && unset) return arg;
+    return raw ?? '';
+  });
+}
+
+type ComposeService = { image?: string; build?: { target?: string }; healthcheck?: { test: string[] }; environment?: Record<string, string>; command?: string[]; ports?: string[] };
+const COMPOSE_TEXT = readFileSync(join(ROOT, 'docker', 'compose.yaml'), 'utf8');
+
+/** The file as compose runs it with `env`: every string value interpolated. */
+function composeWith(env: Record<string, string | undefined>): { services: Record<string, ComposeService> } {
+  const [doc] = parseAllDocuments(COMPOSE_TEXT, { merge: true });
+  const walk = (node: unknown): unknown =>
+    typeof node === 'string' ? interpolate(node, env) : Array.isArray(node) ? node.map(walk) : node && typeof node === 'object' ? Object.fromEntries(Object.entries(node).map(([k, v]) => [k, walk(v)])) : node;
+  return walk(doc.toJSON()) as { services: Record<string, ComposeService> };
+}
+
 describe('docker/compose.yaml', () => {
-  const [doc] = parseAllDocuments(readFileSync(join(ROOT, 'docker', 'compose.yaml'), 'utf8'), { merge: true });
-  const compose = doc.toJSON() as unknown as {
-    services: Record<string, { image?: string; build?: { target?: string }; healthcheck?: { test: string[] }; environment?: Record<string, string>; command?: string[] }>;
-  };
+  const SECRETS = { ADMIN_TOKEN: randomBytes(33).toString('base64'), POSTGRES_PASSWORD: randomBytes(24).toString('hex') };
+  const compose = composeWith(SECRETS);
 
   it('runs NATS with JetStream, Postgres and a mail sink', () => {
     expect(compose.services.nats.command).toContain('--jetstream');
@@ -353,6 +397,71 @@ describe('docker/compose.yaml', () => {
     expect(service.build?.target).toBe(app);
     expect(service.healthcheck?.test.join(' ')).toMatch(/\/health\/ready/);
     for (const name of requiredEnvVars(ENV_CLASSES[app])) expect(service.environment?.[name]).toBeTruthy();
+  });
+
+  // Issue 15: no default admin token, no default Postgres password.
+  it.each([
+    ['ADMIN_TOKEN', { POSTGRES_PASSWORD: SECRETS.POSTGRES_PASSWORD }],
+    ['ADMIN_TOKEN', { POSTGRES_PASSWORD: SECRETS.POSTGRES_PASSWORD, ADMIN_TOKEN: '' }],
+    ['POSTGRES_PASSWORD', { ADMIN_TOKEN: SECRETS.ADMIN_TOKEN }],
+  ])('refuses to start without %s, and says how to set it', (name, env) => {
+    expect(() => composeWith(env)).toThrow(new RegExp(`^required variable ${name} is missing a value: set ${name}`));
+  });
+
+  it('ships no default for any secret', () => {
+    const defaults = [...COMPOSE_TEXT.matchAll(/\$\{([A-Z_]*(?:SECRET|TOKEN|PASSWORD|KEY)[A-Z_]*):?-/g)].map((m) => m[1]);
+    expect(defaults).toEqual([]);
+  });
+
+  it.each(APPS)('gives %s, with the operator\'s secrets, settings that validate in production', (app) => {
+    const env = loadEnv<ServiceEnv & { ADMIN_TOKEN?: string; SMTP_URL?: string }>(ENV_CLASSES[app], compose.services[app].environment ?? {});
+    expect(env.NODE_ENV).toBe('production');
+    // In a container the service listens on every interface; compose publishes the port.
+    expect(listenHost(env)).toBeUndefined();
+    if (app === 'hook-registry') expect(env.ADMIN_TOKEN).toBe(SECRETS.ADMIN_TOKEN);
+  });
+
+  it('publishes NATS, its monitoring port, Postgres and maildev on 127.0.0.1 only', () => {
+    for (const name of ['nats', 'postgres', 'maildev']) {
+      const ports = compose.services[name].ports ?? [];
+      expect(ports.length).toBeGreaterThan(0);
+      for (const port of ports) expect({ name, port, loopback: port.startsWith('127.0.0.1:') }).toEqual({ name, port, loopback: true });
+    }
+    expect(compose.services.nats.ports).toEqual(expect.arrayContaining(['127.0.0.1:4222:4222', '127.0.0.1:8222:8222']));
+    // Nothing else publishes those ports.
+    const elsewhere = Object.entries(compose.services)
+      .filter(([name]) => !['nats', 'postgres', 'maildev'].includes(name))
+      .flatMap(([, service]) => service.ports ?? [])
+      .filter((port) => /:(4222|6222|8222|5432|1025|1080)(\/tcp)?$/.test(port) || /^(4222|6222|8222|5432|1025|1080):/.test(port));
+    expect(elsewhere).toEqual([]);
+  });
+});
+
+/**
+ * Issue 15: a production ADMIN_TOKEN is none of the tokens written in the repository.
+ * Every string here that looks like an admin token (named `…admin-token…`, or a literal
+ * of 32+ characters given to ADMIN or ADMIN_TOKEN) must be refused by the production rule,
+ * so adding one to a file without adding it to PUBLISHED_ADMIN_TOKENS fails here.
+ */
+describe('admin tokens written in the repository', () => {
+  const files = execFileSync('git', ['ls-files'], { cwd: ROOT, encoding: 'utf8' })
+    .split('\n')
+    .filter((f) => f && !f.endsWith('package-lock.json') && /\.(ts|mjs|cjs|js|json|ya?ml|md|sh|env|conf)$|Dockerfile$/.test(f) && existsSync(join(ROOT, f)));
+  const found = new Set<string>();
+  for (const file of files) {
+    const text = readFileSync(join(ROOT, file), 'utf8');
+    for (const m of text.matchAll(/[A-Za-z0-9_-]*admin-token[A-Za-z0-9_-]*/g)) found.add(m[0]);
+    for (const m of text.matchAll(/\bADMIN(?:_TOKEN)?\s*[=:]\s*(['"]?)([A-Za-z0-9+/=_.-]{32,})\1/g)) found.add(m[2]);
+  }
+  const candidates = [...found].filter((token) => token.length >= 32);
+
+  it('finds the ones the README, npm start, tests and bench use', () => {
+    expect(candidates).toEqual(expect.arrayContaining(['posthooks-dev-admin-token-change-me', 'test-admin-token-0123456789abcdef', 'bench-admin-token-0123456789abcdefgh']));
+  });
+
+  it('refuses every one of them in production', () => {
+    expect(candidates.filter((token) => productionAdminTokenProblem(token) === null)).toEqual([]);
+    expect(PUBLISHED_ADMIN_TOKENS.length).toBeGreaterThan(0);
   });
 });
 
@@ -423,13 +532,15 @@ describe.each(OVERLAYS)('k8s overlay %s', (overlay) => {
       for (const name of requiredEnvVars(cls)) expect({ at: where(t, c), name, provided: env.has(name) }).toEqual({ at: where(t, c), name, provided: true });
       // The values the render holds pass the service's own validation (external Secret
       // values are the operator's; a valid stand-in takes their place here).
-      const standIn: Record<string, string> = { DATABASE_URL: 'postgres://u:p@db:5432/posthooks', ADMIN_TOKEN: 'x'.repeat(32), SMTP_URL: 'smtp://mail:587' };
+      const standIn: Record<string, string> = { DATABASE_URL: 'postgres://u:p@db:5432/posthooks', ADMIN_TOKEN: randomBytes(33).toString('base64'), SMTP_URL: 'smtp://mail:587' };
       const plain: NodeJS.ProcessEnv = {};
       for (const [k, v] of env) plain[k] = typeof v === 'string' ? v : standIn[k];
       const loaded = loadEnv(cls, plain);
       expect(loaded.NODE_ENV).toBe('production');
       expect(loaded.NATS_STREAM_REPLICAS).toBe(3);
       expect(loaded.NATS_URL.split(',')).toHaveLength(3);
+      // A pod is reached on its pod IP: the service listens on every interface.
+      expect(listenHost(loaded)).toBeUndefined();
       const port = c.ports?.find((p) => p.name === 'http')?.containerPort;
       if (t.owner.kind === 'Deployment') expect(loaded.PORT).toBe(port);
       // Kubernetes kills a pod terminationGracePeriodSeconds after SIGTERM: the drain must end first.
@@ -519,6 +630,47 @@ describe.each(OVERLAYS)('k8s overlay %s', (overlay) => {
         { host: expect.stringMatching(/^api\./), path: '/v1', service: 'hook-registry' },
       ]),
     );
+  });
+
+  type Peer = { ipBlock?: { cidr: string; except?: string[] }; podSelector?: { matchLabels?: Record<string, string> }; namespaceSelector?: { matchLabels?: Record<string, string> } };
+  type EgressRule = { to?: Peer[]; ports?: { protocol?: string; port?: number | string }[] };
+  const egressOf = (name: string): EgressRule[] => ((named('NetworkPolicy', name)?.spec ?? {}) as { egress?: EgressRule[] }).egress ?? [];
+  const podLabels = () => templates.map((t) => ({ owner: `${t.owner.kind}/${t.owner.metadata?.name}`, labels: t.owner.spec?.template?.metadata?.labels ?? {} }));
+
+  // Issue 15: the network refuses what the dispatcher's target guard refuses, from one list.
+  it('lets webhooks out only to the addresses the target guard accepts', () => {
+    const blocks = egressOf('webhook-egress').flatMap((rule) => rule.to ?? []).map((peer) => peer.ipBlock);
+    expect(blocks).toEqual(publicTargetIpBlocks());
+    expect(egressOf('webhook-egress').every((rule) => (rule.to ?? []).every((peer) => peer.ipBlock && !peer.podSelector && !peer.namespaceSelector))).toBe(true);
+  });
+
+  it('gives webhook egress to the dispatcher only and SMTP egress to the notifier only: not to the migration Job', () => {
+    const holders = (label: string) => podLabels().filter((p) => p.labels[label] === 'true').map((p) => p.owner);
+    expect(holders('posthooks.dev/webhook-egress')).toEqual(['Deployment/dispatcher']);
+    expect(holders('posthooks.dev/smtp-egress')).toEqual(['Deployment/email-notifier']);
+    expect(podLabels().find((p) => p.owner === 'Job/posthooks-migrate')?.labels).toMatchObject({ 'posthooks.dev/nats-client': 'true', 'posthooks.dev/db-client': 'true' });
+  });
+
+  it('lets the database clients reach Postgres\' port only, never on the internet', () => {
+    const rules = egressOf('db-clients');
+    expect(rules.length).toBeGreaterThan(0);
+    for (const rule of rules) {
+      expect(rule.ports).toEqual([{ protocol: 'TCP', port: 5432 }]);
+      for (const peer of rule.to ?? []) {
+        if (peer.ipBlock) expect({ cidr: peer.ipBlock.cidr, public: !['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'].includes(peer.ipBlock.cidr) && !/\/32$/.test(peer.ipBlock.cidr) }).toEqual({ cidr: peer.ipBlock.cidr, public: false });
+        else expect(peer.podSelector ?? peer.namespaceSelector).toBeDefined();
+      }
+      expect(rule.to?.length).toBeGreaterThan(0);
+    }
+    if (overlay === 'dev') expect(rules).toEqual([{ to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'postgres' } } }], ports: [{ protocol: 'TCP', port: 5432 }] }]);
+  });
+
+  it('never renders an admin token written in the repository', () => {
+    const secret = objects.find((o) => o.kind === 'Secret' && o.metadata?.name?.startsWith('posthooks-secrets'));
+    if (overlay === 'production') return expect(secret).toBeUndefined();
+    const token = secret ? decode(secret, 'ADMIN_TOKEN') : undefined;
+    expect(token).toBe(DEV_ADMIN_TOKEN);
+    expect(productionAdminTokenProblem(token ?? '')).toBeNull();
   });
 
   it('denies all traffic by default and opens only what the design needs', () => {

@@ -21,7 +21,8 @@ const HINTS = {
 };
 // Development only: the admin token of the README's walk-through, hooks on localhost (the
 // demo receiver), and the demo receiver's throwaway CA trusted by the dispatcher.
-// Production sets none of these.
+// Production sets none of these, and refuses that token (libs/config admin-token.ts).
+// In development the services listen on 127.0.0.1 only (HOST unset: listenHost).
 const development = !process.env.NODE_ENV || process.env.NODE_ENV === 'development';
 if (development) {
   process.env.ADMIN_TOKEN ??= 'posthooks-dev-admin-token-change-me';

@@ -4,6 +4,7 @@ import { AddressInfo } from 'node:net';
 import { HttpsReceiver, Reaction } from '@posthooks/testing';
 import { generateSigningSecret } from '@posthooks/webhooks';
 import { Webhook } from 'standardwebhooks';
+import { Logger } from '@nestjs/common';
 import { WebhookSender } from '../src/delivery/webhook-sender';
 
 /** One attempt of the sender (axios over its https adapter) against real HTTPS receivers. */
@@ -108,8 +109,19 @@ describe('WebhookSender', () => {
     const strict = new WebhookSender({ timeoutMs: 1500, allowPrivateTargets: false, userAgent: 'posthooks/test', maxSocketsPerHost: 4 });
     const rx = await receiver(() => ({ status: 200 }));
     const webhook = { webhookId: 'msg_0123456789abcdef0123456789abcdef', body: '{}', secrets: [secret] };
-    for (const url of [rx.url(), `https://127.0.0.1:${rx.port}/hook`, `https://[::1]:${rx.port}/hook`]) {
-      expect(await strict.send({ ...webhook, url })).toMatchObject({ ok: false, statusCode: null, error: expect.stringMatching(/^refusing to connect to (127\.0\.0\.1|::1): loopback address$/) });
+    // The tenant's error names no address (SPEC §5); the service log gets it.
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      for (const url of [rx.url(), `https://127.0.0.1:${rx.port}/hook`, `https://[::1]:${rx.port}/hook`]) {
+        expect(await strict.send({ ...webhook, url })).toEqual({ ok: false, statusCode: null, error: 'target address not allowed', durationMs: expect.any(Number), responseBody: null });
+      }
+      expect(warn.mock.calls.map(([message]) => message)).toEqual([
+        expect.stringMatching(new RegExp(`^target address not allowed: localhost:${rx.port} -> (127\\.0\\.0\\.1|::1): loopback address$`)),
+        `target address not allowed: 127.0.0.1:${rx.port} -> 127.0.0.1: loopback address`,
+        `target address not allowed: [::1]:${rx.port} -> ::1: loopback address`,
+      ]);
+    } finally {
+      warn.mockRestore();
     }
     expect(rx.requests).toHaveLength(0);
     expect(await send(rx.url())).toMatchObject({ ok: true });

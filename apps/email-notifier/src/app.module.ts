@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { EmailNotifierEnv } from '@posthooks/config';
+import { decideSmtpTls, EmailNotifierEnv, SmtpTls } from '@posthooks/config';
 import { RegistryViewModule } from '@posthooks/registry-view';
 import { coreModules } from '@posthooks/runtime';
 import { Init1764000500000 } from './database/migrations/1764000500000-init';
@@ -19,11 +19,18 @@ export class AppModule {
       providers: [
         { provide: EmailNotifierEnv, useValue: env },
         // Not checked at start: an SMTP server that is down delays emails, it does not stop the notifier.
-        { provide: SMTP_SENDER, useValue: new SmtpSender(env.SMTP_URL, env.EMAIL_FROM, env.SMTP_TIMEOUT_MS) },
+        { provide: SMTP_SENDER, useValue: new SmtpSender(env.SMTP_URL, env.EMAIL_FROM, env.SMTP_TIMEOUT_MS, smtpTls(env)) },
         EmailStore,
         EmailOutbox,
         UndeliverableRecorder,
       ],
     };
   }
+}
+
+/** The env was validated at start (IsSmtpUrlWithTls), so the decision is a TLS mode. */
+function smtpTls(env: EmailNotifierEnv): SmtpTls {
+  const decision = decideSmtpTls(env.SMTP_URL, env.SMTP_ALLOW_PLAINTEXT);
+  if (!decision.ok) throw new Error(`SMTP_URL: ${decision.problem}`);
+  return decision.tls;
 }

@@ -1,5 +1,7 @@
 import { IsBoolean, IsInt, IsNotEmpty, IsNumber, IsString, Max, MinLength, Min, ValidateIf } from 'class-validator';
+import { IsProductionAdminToken } from './admin-token';
 import { EnvBoolean, IsDurationList, IsUrlList } from './env-decorators';
+import { IsSmtpUrlWithTls } from './smtp-tls';
 import { ServiceEnv } from './service-env';
 
 // One class per app, with the default ports of SPEC §1. Fields are explicitly typed
@@ -56,6 +58,7 @@ export class HookRegistryEnv extends ServiceEnv {
   @ValidateIf((env: HookRegistryEnv) => env.NODE_ENV !== 'development' || env.ADMIN_TOKEN !== undefined)
   @IsString({ message: ADMIN_TOKEN_RULE })
   @MinLength(32, { message: ADMIN_TOKEN_RULE })
+  @IsProductionAdminToken()
   ADMIN_TOKEN?: string;
 
   /** Lets hooks point at private, loopback and link-local addresses: local use only. */
@@ -84,6 +87,7 @@ export class LoadSimulatorEnv extends ServiceEnv {
   @ValidateIf((env: LoadSimulatorEnv) => env.ADMIN_TOKEN !== undefined)
   @IsString({ message: 'must be at least 32 characters' })
   @MinLength(32, { message: 'must be at least 32 characters' })
+  @IsProductionAdminToken()
   ADMIN_TOKEN?: string;
 
   /** How often due schedules are looked for. */
@@ -141,7 +145,17 @@ export class EmailNotifierEnv extends ServiceEnv {
   override PORT: number = 3005;
 
   @IsUrlList(['smtp:', 'smtps:'], { list: false }, { message: 'must be an smtp:// or smtps:// URL' })
+  @IsSmtpUrlWithTls()
   SMTP_URL: string = 'smtp://127.0.0.1:1025';
+
+  /**
+   * Lets the notifier talk to an SMTP server that is not local without TLS (a mail sink
+   * on a compose or cluster network). Without it, smtp:// to such a server requires
+   * STARTTLS (see decideSmtpTls).
+   */
+  @EnvBoolean()
+  @IsBoolean({ message: 'must be true, false, 1 or 0' })
+  SMTP_ALLOW_PLAINTEXT: boolean = false;
 
   @IsNotEmpty({ message: 'must not be empty' })
   EMAIL_FROM: string = 'posthooks <no-reply@posthooks.local>';

@@ -1,4 +1,4 @@
-import { ConfigError, DispatcherEnv, EmailNotifierEnv, ENV_CLASSES, HookRegistryEnv, IngestGatewayEnv, loadEnv, requiredEnvVars, ServiceEnv } from './index';
+import { ConfigError, DispatcherEnv, listenHost, EmailNotifierEnv, ENV_CLASSES, HookRegistryEnv, IngestGatewayEnv, loadEnv, requiredEnvVars, ServiceEnv } from './index';
 
 function configError(fn: () => unknown): ConfigError {
   try {
@@ -116,7 +116,7 @@ describe('loadEnv', () => {
     expect(configError(() => loadEnv(HookRegistryEnv, { NODE_ENV: 'test' })).message).toContain('ADMIN_TOKEN: is required unless NODE_ENV=development');
     expect(configError(() => loadEnv(HookRegistryEnv, { NODE_ENV: 'production' })).message).toContain('ADMIN_TOKEN: is required unless NODE_ENV=development');
     expect(configError(() => loadEnv(HookRegistryEnv, { NODE_ENV: 'production', ADMIN_TOKEN: 'short' })).message).toContain('ADMIN_TOKEN:');
-    const token = 'x'.repeat(32);
+    const token = 'k3J9vQ2mX8pL5wR1tY7uZ4nB6cD0eF2g';
     expect(loadEnv(HookRegistryEnv, { NODE_ENV: 'production', ADMIN_TOKEN: token }).ADMIN_TOKEN).toBe(token);
   });
 
@@ -145,5 +145,22 @@ describe('requiredEnvVars', () => {
     expect(requiredEnvVars(ServiceEnv)).toEqual(['PORT']);
     expect(requiredEnvVars(HookRegistryEnv)).toEqual(['ADMIN_TOKEN']);
     expect(requiredEnvVars(DispatcherEnv)).toEqual([]);
+  });
+});
+
+describe('HOST and listenHost', () => {
+  it.each([
+    ['Test scenario: development without HOST listens on loopback only (npm start)', { NODE_ENV: 'development' }, '127.0.0.1'],
+    ['Test scenario: nothing set is development: loopback', {}, '127.0.0.1'],
+    ['Test scenario: production without HOST listens on every interface (pods, containers)', { NODE_ENV: 'production' }, undefined],
+    ['Test scenario: test without HOST listens on every interface', { NODE_ENV: 'test' }, undefined],
+    ['Test scenario: HOST wins in development', { NODE_ENV: 'development', HOST: '0.0.0.0' }, '0.0.0.0'],
+    ['Test scenario: HOST wins in production', { NODE_ENV: 'production', HOST: '::' }, '::'],
+  ] as const)('%s', (_, env, expected) => {
+    expect(listenHost(loadEnv(DispatcherEnv, env))).toBe(expected);
+  });
+
+  it('rejects a HOST that is not an IP address, named', () => {
+    expect(configError(() => loadEnv(DispatcherEnv, { HOST: 'every-interface' })).message).toContain('HOST: must be an IP address to listen on');
   });
 });

@@ -1,5 +1,5 @@
 import { plainToInstance } from 'class-transformer';
-import { getMetadataStorage, ValidationError, validateSync } from 'class-validator';
+import { getMetadataStorage, IS_OPTIONAL, ValidationError, validateSync } from 'class-validator';
 import { redactUrl } from './redact-url';
 
 /** A bad configuration; the message names every bad variable, one per line. */
@@ -27,10 +27,16 @@ export function loadEnv<T extends object>(cls: new () => T, env: NodeJS.ProcessE
   return instance;
 }
 
-/** Variables of `cls` that have no default, i.e. must be set by the deployment. */
+/** Variables of `cls` that have no default, i.e. must be set by the deployment (not those marked `@IsOptional()`). */
 export function requiredEnvVars(cls: new () => object): string[] {
   const defaults = new cls() as Record<string, unknown>;
-  return declaredVars(cls).filter((name) => defaults[name] === undefined);
+  const optional = new Set(
+    getMetadataStorage()
+      .getTargetValidationMetadatas(cls, '', true, false)
+      .filter((m) => m.name === IS_OPTIONAL)
+      .map((m) => m.propertyName),
+  );
+  return declaredVars(cls).filter((name) => defaults[name] === undefined && !optional.has(name));
 }
 
 /**

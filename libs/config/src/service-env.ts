@@ -1,7 +1,7 @@
 // Decorator metadata (field types for implicit conversion) is recorded only if
 // reflect-metadata is loaded before the env classes are defined.
 import 'reflect-metadata';
-import { IsBoolean, IsIn, IsInt, Matches, Max, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsIP, IsOptional, Matches, Max, Min } from 'class-validator';
 import { EnvBoolean, IsUrlList } from './env-decorators';
 
 // Every field has an explicit type: for an inferred one tsc records `design:type Object`
@@ -30,6 +30,15 @@ export class ServiceEnv {
   @Min(0, { message: 'must be an integer from 0 to 65535' })
   @Max(65535, { message: 'must be an integer from 0 to 65535' })
   PORT: number;
+
+  /**
+   * The address the HTTP server listens on. Unset: 127.0.0.1 in development (`npm start`
+   * on a laptop exposes nothing to the network), every interface otherwise (a container
+   * is reached through its pod or published port). See `listenHost`.
+   */
+  @IsOptional()
+  @IsIP(undefined, { message: 'must be an IP address to listen on, e.g. 127.0.0.1, 0.0.0.0 or ::' })
+  HOST?: string;
 
   @IsUrlList(['nats:', 'tls:'], { list: true }, { message: 'must be a nats:// or tls:// URL, or a comma-separated list of them' })
   NATS_URL: string = 'nats://127.0.0.1:4222';
@@ -103,4 +112,9 @@ export class ServiceEnv {
   @IsInt({ message: STREAM_BYTES_RULE })
   @Min(1024 * 1024, { message: STREAM_BYTES_RULE })
   STREAM_MAX_BYTES_DEADLETTER: number = 1024 * MiB;
+}
+
+/** Where a service listens: HOST, else loopback in development, else every interface (undefined: Node's `::`/0.0.0.0). */
+export function listenHost(env: Pick<ServiceEnv, 'HOST' | 'NODE_ENV'>): string | undefined {
+  return env.HOST ?? (env.NODE_ENV === 'development' ? '127.0.0.1' : undefined);
 }

@@ -2,7 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestMicroservice } from '@nestjs/microservices';
-import { ConfigError, loadEnv, ServiceEnv } from '@posthooks/config';
+import { ConfigError, listenHost, loadEnv, ServiceEnv } from '@posthooks/config';
 import { ConsumerOptions, JetStreamExceptionFilter, JetStreamTransport, NATS_CONNECTION, NatsNaming } from '@posthooks/messaging';
 import { JsonLogger } from '@posthooks/observability';
 import { ContractExceptionFilter } from './contract-exception.filter';
@@ -92,8 +92,10 @@ export async function runService<E extends ServiceEnv>(def: ServiceDefinition<E>
     const app = await createServiceApp(def, env);
     app.enableShutdownHooks();
     exitIfShutdownHangs(env.SHUTDOWN_TIMEOUT_MS + 5000);
-    await app.listen(env.PORT);
-    logger.log(`${def.name} listening on port ${env.PORT}`, 'Bootstrap');
+    const host = listenHost(env);
+    if (host === undefined) await app.listen(env.PORT);
+    else await app.listen(env.PORT, host);
+    logger.log(`${def.name} listening on ${host ?? 'all interfaces'}, port ${env.PORT}`, 'Bootstrap');
     return app;
   } catch (err) {
     logger.fatal(`${def.name} cannot start: ${(err as Error).message}`, 'Bootstrap');

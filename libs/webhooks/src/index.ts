@@ -3,3 +3,4 @@ export * from './private-address';
 export * from './secrets';
 export * from './signature';
 export * from './retry-schedule';
+export * from './refused-ranges';

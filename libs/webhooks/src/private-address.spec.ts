@@ -1,4 +1,4 @@
-import { addressRange, assertPublicAddress, isPublicAddress } from './private-address';
+import { addressRange, assertPublicAddress, findTargetRefusal, isPublicAddress, TargetNotAllowedError } from './private-address';
 
 describe('isPublicAddress', () => {
   it.each([
@@ -66,9 +66,27 @@ describe('isPublicAddress', () => {
 });
 
 describe('assertPublicAddress', () => {
-  it('names the address and its range', () => {
-    expect(() => assertPublicAddress('10.1.2.3', false)).toThrow('refusing to connect to 10.1.2.3: private address');
-    expect(() => assertPublicAddress('::ffff:127.0.0.1', false)).toThrow('refusing to connect to ::ffff:127.0.0.1: loopback address');
+  it.each([
+    ['10.1.2.3', '10.1.2.3: private address'],
+    ['::ffff:127.0.0.1', '::ffff:127.0.0.1: loopback address'],
+  ])('tells the tenant only "target address not allowed" for %s, the address going to the detail (log)', (ip, detail) => {
+    let thrown: unknown;
+    try {
+      assertPublicAddress(ip, false);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(TargetNotAllowedError);
+    expect((thrown as TargetNotAllowedError).message).toBe('target address not allowed');
+    expect((thrown as TargetNotAllowedError).detail).toBe(detail);
+    expect(String(thrown)).not.toContain(ip);
+  });
+
+  it('finds the refusal behind the causes an HTTP client wraps it in', () => {
+    const refusal = new TargetNotAllowedError('10.0.0.1: private address');
+    expect(findTargetRefusal(new Error('connect failed', { cause: new Error('socket', { cause: refusal }) }))).toBe(refusal);
+    expect(findTargetRefusal(new Error('ECONNREFUSED'))).toBeUndefined();
+    expect(findTargetRefusal(undefined)).toBeUndefined();
   });
 
   it('lets public addresses through', () => {

@@ -29,13 +29,38 @@ export function isPublicAddress(ip: string): boolean {
   return addressRange(ip) === 'unicast';
 }
 
+/** What the tenant sees (delivery log, undeliverable email) when a target is refused (SPEC §5). */
+export const TARGET_NOT_ALLOWED = 'target address not allowed';
+
 /**
- * Throws unless `ip` is public (or private targets are allowed). The dispatcher calls it
- * with the address the socket actually connected to, so a DNS name that resolves to a
- * private address, now or after a rebinding, is caught too.
+ * A refused target. Its message is the tenant's, with no address: what a hook's name
+ * resolves to is the operator's network, not the tenant's business (an address would
+ * let a tenant map the inside). `detail` names the address and its range, for the
+ * service log only.
+ */
+export class TargetNotAllowedError extends Error {
+  constructor(readonly detail: string) {
+    super(TARGET_NOT_ALLOWED);
+    this.name = 'TargetNotAllowedError';
+  }
+}
+
+/**
+ * Throws a TargetNotAllowedError unless `ip` is public (or private targets are allowed).
+ * The dispatcher calls it with the address the socket actually connects to, so a DNS
+ * name that resolves to a private address, now or after a rebinding, is caught too.
  */
 export function assertPublicAddress(ip: string, allowPrivate: boolean): void {
   if (allowPrivate) return;
   const range = addressRange(ip);
-  if (range !== 'unicast') throw new Error(`refusing to connect to ${ip}: ${range} address`);
+  if (range !== 'unicast') throw new TargetNotAllowedError(`${ip}: ${range} address`);
+}
+
+/** The TargetNotAllowedError behind `err`, however deep an HTTP client wrapped it. */
+export function findTargetRefusal(err: unknown): TargetNotAllowedError | undefined {
+  for (let cause = err, depth = 0; cause !== undefined && cause !== null && depth < 8; depth++) {
+    if (cause instanceof TargetNotAllowedError) return cause;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return undefined;
 }

@@ -3,7 +3,8 @@ import { createSecureContext, rootCertificates, SecureContext } from 'node:tls';
 import axios, { AxiosError, AxiosInstance } from 'axios';
 import axiosRetry from 'axios-retry';
 import { Agent } from 'undici';
-import { parseRetryAfter, signWebhook } from '@posthooks/webhooks';
+import { Logger } from '@nestjs/common';
+import { findTargetRefusal, parseRetryAfter, signWebhook, TARGET_NOT_ALLOWED } from '@posthooks/webhooks';
 import { assertLiteralTarget, guardedLookup } from './guarded-lookup';
 import { undiciAdapter } from './undici-adapter';
 import { storableText } from './storable-text';
@@ -38,6 +39,7 @@ const QUICK_TRANSIENT = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'EAI_AGA
  */
 export class WebhookSender {
   private readonly http: AxiosInstance;
+  private readonly logger = new Logger('WebhookSender');
 
   constructor(
     private readonly options: { timeoutMs: number; allowPrivateTargets: boolean; userAgent: string; maxSocketsPerHost: number },
@@ -96,6 +98,12 @@ export class WebhookSender {
       const retryAfterMs = status === 429 || status === 503 ? parseRetryAfter(String(res.headers['retry-after'] ?? '')) : undefined;
       return { ok, statusCode: status, error, durationMs: elapsed(), responseBody: storableText(res.data), retryAfterMs };
     } catch (err) {
+      const refusal = findTargetRefusal(err);
+      if (refusal) {
+        // The tenant gets the bare refusal (SPEC §5); the address behind it goes to the operator's log only.
+        this.logger.warn(`${TARGET_NOT_ALLOWED}: ${hostOf(webhook.url)} -> ${refusal.detail}`);
+        return { ok: false, statusCode: null, error: TARGET_NOT_ALLOWED, durationMs: elapsed(), responseBody: null };
+      }
       // An error may quote the receiver (a certificate's names, say): stored as text too.
       return { ok: false, statusCode: null, error: storableText(describe(err, this.options.timeoutMs)), durationMs: elapsed(), responseBody: null };
     }
@@ -110,6 +118,15 @@ export class WebhookSender {
 function trustedContext(): SecureContext | undefined {
   const extra = process.env.NODE_EXTRA_CA_CERTS;
   return extra ? createSecureContext({ ca: [...rootCertificates, readFileSync(extra, 'utf8')] }) : undefined;
+}
+
+/** The host of a hook URL, for the log: never its path or query, which may carry a token. */
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return '(unparsable URL)';
+  }
 }
 
 function describe(err: unknown, timeoutMs: number): string {

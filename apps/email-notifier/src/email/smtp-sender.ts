@@ -1,4 +1,5 @@
 import { createTransport, Transporter } from 'nodemailer';
+import type { SmtpTls } from '@posthooks/config';
 import { RenderedEmail } from './email-content';
 
 export interface OutgoingEmail extends RenderedEmail {
@@ -12,7 +13,7 @@ export interface OutgoingEmail extends RenderedEmail {
 export type SendResult = { ok: true; response: string } | { ok: false; permanent: boolean; error: string };
 
 /**
- * Sends one email over SMTP (SMTP_URL) with nodemailer, one connection per email: they
+ * Sends one email over SMTP (SMTP_URL, TLS as decideSmtpTls says) with nodemailer, one connection per email: they
  * are few, and a connection per send makes no state survive an SMTP outage. The whole
  * send is bounded by `timeoutMs`.
  */
@@ -23,8 +24,12 @@ export class SmtpSender {
     url: string,
     private readonly from: string,
     private readonly timeoutMs: number,
+    tls: SmtpTls,
   ) {
-    this.transport = createTransport({ url, connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs, dnsTimeout: timeoutMs });
+    // `starttls`: nodemailer refuses to send (before AUTH and MAIL) when the server does
+    // not upgrade the connection, instead of falling back to plain text.
+    const requireTLS = tls === 'starttls';
+    this.transport = createTransport({ url, requireTLS, connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs, dnsTimeout: timeoutMs });
   }
 
   async send(mail: OutgoingEmail): Promise<SendResult> {
