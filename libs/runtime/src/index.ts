@@ -6,4 +6,5 @@ export * from './json-body';
 export * from './openapi';
 export * from './route-id';
 export * from './periodic-task';
+export * from './retention-sweep';
 export { handleProcessFailures, unhandledRejections } from './process-failures';
