@@ -1,11 +1,15 @@
 import { BeforeApplicationShutdown, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { PeriodicTask } from './periodic-task';
 
+/** How long after the start the first sweep runs (unless the interval is shorter). */
+const FIRST_SWEEP_AFTER_MS = 60_000;
+
 /**
- * A service's periodic removal of the data it owns once past its age (SPEC §12). The
- * subclass says what `sweep` removes (in bounded batches, asking `stopping` between them)
- * and returns what it removed per kind, which is logged. At shutdown the sweep stops
- * after its batch in progress, before the database closes.
+ * A service's periodic removal of the data it owns once past its age (SPEC §12): a
+ * minute after the start, then every interval. The subclass says what `sweep` removes
+ * (in bounded batches, asking `stopping` between them) and returns what it removed per
+ * kind, which is logged. At shutdown the sweep stops after its batch in progress, before
+ * the database closes.
  */
 export abstract class RetentionSweep implements OnApplicationBootstrap, BeforeApplicationShutdown {
   protected readonly log: Logger;
@@ -27,7 +31,9 @@ export abstract class RetentionSweep implements OnApplicationBootstrap, BeforeAp
   protected readonly stopping = (): boolean => this.stopped;
 
   onApplicationBootstrap(): void {
-    this.ticker.start(this.intervalMs);
+    // A first sweep soon after the start too: a service redeployed more often than every
+    // interval would otherwise never sweep.
+    this.ticker.start(this.intervalMs, Math.min(this.intervalMs, FIRST_SWEEP_AFTER_MS));
   }
 
   beforeApplicationShutdown(): Promise<void> {
