@@ -9,10 +9,12 @@ import { EventHash1764000600000 } from './database/migrations/1764000600000-even
 import { AttemptsByTime1764000700000 } from './database/migrations/1764000700000-attempts-by-time';
 import { ReportDue1764000800000 } from './database/migrations/1764000800000-report-due';
 import { DueDeliveries1764000900000 } from './database/migrations/1764000900000-due-deliveries';
+import { FinalDeliveriesByAge1764001500000 } from './database/migrations/1764001500000-final-deliveries-by-age';
 import { DeliveriesController } from './delivery/deliveries.controller';
 import { DeliveryStore } from './delivery/delivery-store';
 import { DeliveryWorker, WEBHOOK_SENDER } from './delivery/delivery-worker';
 import { DeliveryReports } from './delivery/delivery-reports';
+import { DeliveryRetention } from './delivery/delivery-retention';
 import { DeliveryScheduler } from './delivery/delivery-scheduler';
 import { WebhookSender } from './delivery/webhook-sender';
 import { FanoutService } from './fanout/fanout.service';
@@ -28,7 +30,7 @@ export class AppModule {
   static forRoot(env: DispatcherEnv): DynamicModule {
     return {
       module: AppModule,
-      imports: [...coreModules(env, { service: 'dispatcher', schema: 'dispatcher', migrations: [Init1764000100000, DeliveryLease1764000400000, ExpiredLeaseIndex1764000500000, EventHash1764000600000, AttemptsByTime1764000700000, ReportDue1764000800000, DueDeliveries1764000900000] }), RegistryViewModule.forRoot()],
+      imports: [...coreModules(env, { service: 'dispatcher', schema: 'dispatcher', migrations: [Init1764000100000, DeliveryLease1764000400000, ExpiredLeaseIndex1764000500000, EventHash1764000600000, AttemptsByTime1764000700000, ReportDue1764000800000, DueDeliveries1764000900000, FinalDeliveriesByAge1764001500000] }), RegistryViewModule.forRoot()],
       controllers: [LoadsController, DeliveriesController, DeliveryLogController],
       providers: [
         { provide: DispatcherEnv, useValue: env },
@@ -40,6 +42,7 @@ export class AppModule {
         DeliveryWorker,
         DeliveryScheduler,
         DeliveryReports,
+        DeliveryRetention,
         FanoutService,
         DeliveryLogService,
       ],

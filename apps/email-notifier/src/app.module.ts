@@ -3,9 +3,11 @@ import { decideSmtpTls, EmailNotifierEnv, SmtpTls } from '@posthooks/config';
 import { RegistryViewModule } from '@posthooks/registry-view';
 import { coreModules } from '@posthooks/runtime';
 import { Init1764000500000 } from './database/migrations/1764000500000-init';
+import { RetentionIndexes1764001500000 } from './database/migrations/1764001500000-retention-indexes';
 import { EmailOutbox, SMTP_SENDER } from './email/email-outbox';
 import { EmailStore } from './email/email-store';
 import { SmtpSender } from './email/smtp-sender';
+import { EmailRetention } from './retention/email-retention';
 import { UndeliverableController } from './undeliverable/undeliverable.controller';
 import { UndeliverableRecorder } from './undeliverable/undeliverable-recorder';
 
@@ -14,7 +16,7 @@ export class AppModule {
   static forRoot(env: EmailNotifierEnv): DynamicModule {
     return {
       module: AppModule,
-      imports: [...coreModules(env, { service: 'email-notifier', schema: 'email_notifier', migrations: [Init1764000500000] }), RegistryViewModule.forRoot()],
+      imports: [...coreModules(env, { service: 'email-notifier', schema: 'email_notifier', migrations: [Init1764000500000, RetentionIndexes1764001500000] }), RegistryViewModule.forRoot()],
       controllers: [UndeliverableController],
       providers: [
         { provide: EmailNotifierEnv, useValue: env },
@@ -23,6 +25,7 @@ export class AppModule {
         EmailStore,
         EmailOutbox,
         UndeliverableRecorder,
+        EmailRetention,
       ],
     };
   }

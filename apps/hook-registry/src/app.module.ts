@@ -4,6 +4,7 @@ import { HookRegistryEnv } from '@posthooks/config';
 import { coreModules } from '@posthooks/runtime';
 import { AccountsController } from './accounts/accounts.controller';
 import { AccountsService } from './accounts/accounts.service';
+import { AuditRetention } from './audit/audit-retention';
 import { AuthService } from './auth/auth.service';
 import { CallerGuard } from './auth/guards';
 import { KnownApiKeys } from './auth/known-api-keys';
@@ -11,6 +12,7 @@ import { ChangeRecorder } from './changes/change-recorder';
 import { OutboxRelay } from './changes/outbox-relay';
 import { Init1764000000000 } from './database/migrations/1764000000000-init';
 import { OutboxSetAside1764001300000 } from './database/migrations/1764001300000-outbox-set-aside';
+import { AuditByAge1764001510000 } from './database/migrations/1764001510000-audit-by-age';
 import { DestinationsController } from './destinations/destinations.controller';
 import { DestinationsService } from './destinations/destinations.service';
 import { HookChanges } from './hooks/hook-changes';
@@ -24,7 +26,7 @@ export class AppModule {
   static forRoot(env: HookRegistryEnv): DynamicModule {
     return {
       module: AppModule,
-      imports: coreModules(env, { service: 'hook-registry', schema: 'hook_registry', migrations: [Init1764000000000, OutboxSetAside1764001300000] }),
+      imports: coreModules(env, { service: 'hook-registry', schema: 'hook_registry', migrations: [Init1764000000000, OutboxSetAside1764001300000, AuditByAge1764001510000] }),
       controllers: [AccountsController, DestinationsController, StitchHooksController, HookExtensionsController, HookGoneController],
       providers: [
         { provide: HookRegistryEnv, useValue: env },
@@ -38,6 +40,7 @@ export class AppModule {
         DestinationsService,
         HooksService,
         TrialExpiry,
+        AuditRetention,
       ],
     };
   }

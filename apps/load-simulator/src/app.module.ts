@@ -6,6 +6,7 @@ import { Batcher } from './loading/batcher';
 import { IngestRecordsController } from './loading/ingest-records.controller';
 import { RecordRefs } from './loading/record-refs';
 import { TableLoader } from './loading/table-loader';
+import { RejectedRetention } from './retention/rejected-retention';
 import { Schedules1764000300000, SimulationsModule } from './simulations';
 
 @Module({})
@@ -19,7 +20,7 @@ export class AppModule {
         SimulationsModule.forRoot(env),
       ],
       controllers: [IngestRecordsController],
-      providers: [{ provide: LoadSimulatorEnv, useValue: env }, TableLoader, Batcher, RecordRefs],
+      providers: [{ provide: LoadSimulatorEnv, useValue: env }, TableLoader, Batcher, RecordRefs, RejectedRetention],
     };
   }
 }

@@ -74,6 +74,16 @@ export class HookRegistryEnv extends ServiceEnv {
   @IsInt({ message: 'must be a positive integer (milliseconds)' })
   @Min(10, { message: 'must be a positive integer (milliseconds)' })
   TRIAL_CHECK_INTERVAL_MS: number = 60_000;
+
+  /** Audit rows older than this many days are removed (SPEC §12). */
+  @IsInt({ message: 'must be a positive integer (days)' })
+  @Min(1, { message: 'must be a positive integer (days)' })
+  AUDIT_RETENTION_DAYS: number = 365;
+
+  /** How often the retention sweep runs. */
+  @IsInt({ message: 'must be an integer of at least 1000 (milliseconds)' })
+  @Min(1000, { message: 'must be an integer of at least 1000 (milliseconds)' })
+  RETENTION_SWEEP_MS: number = 60 * 60_000;
 }
 
 export class LoadSimulatorEnv extends ServiceEnv {
@@ -99,6 +109,16 @@ export class LoadSimulatorEnv extends ServiceEnv {
   @IsInt({ message: 'must be an integer of at least 1000 (milliseconds)' })
   @Min(1000, { message: 'must be an integer of at least 1000 (milliseconds)' })
   SCHEDULE_MIN_EVERY_MS: number = 60_000;
+
+  /** Rows of each integration's `_sdc_rejected` older than this many days are removed (SPEC §12). */
+  @IsInt({ message: 'must be a positive integer (days)' })
+  @Min(1, { message: 'must be a positive integer (days)' })
+  RETENTION_DAYS: number = 30;
+
+  /** How often the retention sweep runs. */
+  @IsInt({ message: 'must be an integer of at least 1000 (milliseconds)' })
+  @Min(1000, { message: 'must be an integer of at least 1000 (milliseconds)' })
+  RETENTION_SWEEP_MS: number = 60 * 60_000;
 }
 
 export class DispatcherEnv extends ServiceEnv {
@@ -139,6 +159,16 @@ export class DispatcherEnv extends ServiceEnv {
   @IsInt({ message: 'must be an integer of at least 10 (milliseconds)' })
   @Min(10, { message: 'must be an integer of at least 10 (milliseconds)' })
   DELIVERY_POLL_MS: number = 250;
+
+  /** Final deliveries (and their attempts) older than this many days are removed (SPEC §12). */
+  @IsInt({ message: 'must be a positive integer (days)' })
+  @Min(1, { message: 'must be a positive integer (days)' })
+  RETENTION_DAYS: number = 30;
+
+  /** How often the retention sweep runs. */
+  @IsInt({ message: 'must be an integer of at least 1000 (milliseconds)' })
+  @Min(1000, { message: 'must be an integer of at least 1000 (milliseconds)' })
+  RETENTION_SWEEP_MS: number = 60 * 60_000;
 }
 
 export class EmailNotifierEnv extends ServiceEnv {
@@ -183,6 +213,16 @@ export class EmailNotifierEnv extends ServiceEnv {
   @IsInt({ message: 'must be a positive integer (milliseconds)' })
   @Min(100, { message: 'must be a positive integer (milliseconds), at least 100' })
   EMAIL_DIGEST_WINDOW_MS: number = 60 * 60_000;
+
+  /** Sent, rejected and cancelled emails, and undeliverable records, older than this many days are removed (SPEC §12). */
+  @IsInt({ message: 'must be a positive integer (days)' })
+  @Min(1, { message: 'must be a positive integer (days)' })
+  RETENTION_DAYS: number = 30;
+
+  /** How often the retention sweep runs. */
+  @IsInt({ message: 'must be an integer of at least 1000 (milliseconds)' })
+  @Min(1000, { message: 'must be an integer of at least 1000 (milliseconds)' })
+  RETENTION_SWEEP_MS: number = 60 * 60_000;
 }
 
 /** Each app's env class by its SPEC §1 name. */

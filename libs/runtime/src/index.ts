@@ -6,6 +6,7 @@ export * from './json-body';
 export * from './openapi';
 export * from './route-id';
 export * from './periodic-task';
+export * from './retention-sweep';
 export { handleProcessFailures, unhandledRejections } from './process-failures';
 export * from './failed-auth-limiter';
 export * from './client-address';

@@ -36,4 +36,19 @@ describe('PeriodicTask', () => {
     await new Promise((r) => setTimeout(r, 20));
     expect(runs).toBe(2);
   });
+
+  it('runs once after firstAfterMs, long before the interval, and a stop before it cancels that run', async () => {
+    const log = { warn: () => undefined } as unknown as Logger;
+    let runs = 0;
+    const early = new PeriodicTask('early sweep', log, async () => runs++);
+    early.start(3_600_000, 5);
+    while (runs < 1) await new Promise((r) => setTimeout(r, 5));
+    await early.stop();
+
+    const cancelled = new PeriodicTask('cancelled sweep', log, async () => runs++);
+    cancelled.start(3_600_000, 20);
+    await cancelled.stop();
+    await new Promise((r) => setTimeout(r, 40));
+    expect(runs).toBe(1);
+  });
 });

@@ -8,6 +8,7 @@ import { Logger } from '@nestjs/common';
  */
 export class PeriodicTask {
   private timer?: NodeJS.Timeout;
+  private first?: NodeJS.Timeout;
   private running?: Promise<void>;
 
   constructor(
@@ -16,19 +17,27 @@ export class PeriodicTask {
     private readonly task: () => Promise<unknown>,
   ) {}
 
-  start(intervalMs: number): void {
-    this.timer = setInterval(() => {
-      this.running ??= this.task()
-        .then(
-          () => undefined,
-          (err: Error) => this.log.warn(`${this.what} failed: ${err.message}`),
-        )
-        .finally(() => (this.running = undefined));
-    }, intervalMs);
+  /**
+   * `firstAfterMs`: also run once that soon, for a long interval that a service restarted
+   * more often than it would otherwise never reach.
+   */
+  start(intervalMs: number, firstAfterMs?: number): void {
+    this.timer = setInterval(() => this.tick(), intervalMs);
+    if (firstAfterMs !== undefined) this.first = setTimeout(() => this.tick(), firstAfterMs);
   }
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    clearTimeout(this.first);
     await this.running;
+  }
+
+  private tick(): void {
+    this.running ??= this.task()
+      .then(
+        () => undefined,
+        (err: Error) => this.log.warn(`${this.what} failed: ${err.message}`),
+      )
+      .finally(() => (this.running = undefined));
   }
 }
