@@ -12,7 +12,9 @@ export const NATS_START_HINT =
  */
 export async function connectNats(url: string, name: string, auth: NatsAuthOptions = {}): Promise<NatsConnection> {
   try {
-    const nc = await connect({ servers: url.split(','), name, timeout: 5000, maxReconnectAttempts: -1, reconnectTimeWait: 1000, waitOnFirstConnect: false, ...auth });
+    // Replies (and so the messages of this service's consumers) arrive on an inbox of its
+    // own: a NATS user allowed `_INBOX_<name>.>` cannot read another service's.
+    const nc = await connect({ servers: url.split(','), name, inboxPrefix: inboxPrefixOf(name), timeout: 5000, maxReconnectAttempts: -1, reconnectTimeWait: 1000, waitOnFirstConnect: false, ...auth });
     // A server without JetStream accepts the connection but cannot hold any stream.
     await (await nc.jetstreamManager()).getAccountInfo().catch(async (err: Error) => {
       await nc.close();
@@ -22,4 +24,9 @@ export async function connectNats(url: string, name: string, auth: NatsAuthOptio
   } catch (err) {
     throw new Error(`NATS is not reachable at ${redactUrl(url)}: ${(err as Error).message}. To run it locally: ${NATS_START_HINT}`);
   }
+}
+
+/** `_INBOX_<service>`: what k8s/base/nats/permissions.conf lets each service subscribe to (with `.>`). */
+export function inboxPrefixOf(name: string): string {
+  return `_INBOX_${name}`;
 }
