@@ -140,6 +140,13 @@ describe.each([
     expect((await fetch(`${stack.get('email-notifier').url}/health/ready`)).status).toBe(200);
   });
 
+  it('restarts every service under its user: its durable consumers, already there, are updated', async () => {
+    for (const s of SERVICE_NAMES) {
+      await stack.get(s).stop();
+      expect((await fetch(`${(await stack.restart(s)).url}/health/ready`)).status).toBe(200);
+    }
+  });
+
   it('refuses each service the subjects that are not its own', async () => {
     const outcomes: Record<string, string> = {};
     for (const s of SERVICE_NAMES) {
