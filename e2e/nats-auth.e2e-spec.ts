@@ -9,8 +9,12 @@ import { AckPolicy, connect, NatsConnection } from 'nats';
 import { Webhook } from 'standardwebhooks';
 import { SERVICE_NAMES, ServiceName } from './support/service-process';
 import { Stack } from './support/stack';
-// The test run's throwaway CA (libs/testing global setup): its `trusted` certificate names 127.0.0.1.
-const { throwawayCaPaths } = require('../libs/testing/src/tls/throwaway-ca') as { throwawayCaPaths: (dir: string) => { ca: string; trusted: { cert: string; key: string } } };
+/** The test run's throwaway CA (libs/testing global setup): its `trusted` certificate names 127.0.0.1. */
+function throwawayTls(): { ca: string; cert: string; key: string } {
+  const dir = process.env.POSTHOOKS_TEST_TLS_DIR;
+  if (!dir) throw new Error('POSTHOOKS_TEST_TLS_DIR is not set: run tests with `npm test`');
+  return { ca: join(dir, 'ca.pem'), cert: join(dir, 'trusted.pem'), key: join(dir, 'trusted.key') };
+}
 
 /**
  * Issue 15, item 1 (SPEC §12): a nats-server 2.9 with the shipped permissions file
@@ -35,14 +39,14 @@ interface Credentials {
 const none: NatsAuthSettings = { NATS_CREDS: '', NATS_USER: '', NATS_PASSWORD: '', NATS_TLS_CA: '' };
 
 function passwords(): Credentials {
-  const tls = throwawayCaPaths(process.env.POSTHOOKS_TEST_TLS_DIR ?? '');
+  const tls = throwawayTls();
   const pw = Object.fromEntries(SERVICE_NAMES.map((s) => [s, randomBytes(18).toString('base64url')])) as Record<ServiceName, string>;
   return {
     server: {
       files: [join(NATS_CONF, 'permissions.conf'), join(NATS_CONF, 'users.conf')],
       include: 'users.conf',
       env: Object.fromEntries(SERVICE_NAMES.map((s) => [`NATS_PASSWORD_${envName(s)}`, pw[s]])),
-      tls: { certFile: tls.trusted.cert, keyFile: tls.trusted.key },
+      tls: { certFile: tls.cert, keyFile: tls.key },
     },
     services: Object.fromEntries(SERVICE_NAMES.map((s) => [s, { ...none, NATS_USER: s, NATS_PASSWORD: pw[s], NATS_TLS_CA: tls.ca }])) as Record<ServiceName, NatsAuthSettings>,
   };
