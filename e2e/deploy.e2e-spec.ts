@@ -371,7 +371,7 @@ function interpolate(value: string, env: Record<string, string | undefined>): st
   });
 }
 
-type ComposeService = { image?: string; build?: { target?: string }; healthcheck?: { test: string[] }; environment?: Record<string, string>; command?: string[]; ports?: string[] };
+type ComposeService = { image?: string; build?: { target?: string }; healthcheck?: { test: string[] }; environment?: Record<string, string>; command?: string[]; ports?: string[]; volumes?: string[] };
 const COMPOSE_TEXT = readFileSync(join(ROOT, 'docker', 'compose.yaml'), 'utf8');
 
 /** The file as compose runs it with `env`: every string value interpolated. */
@@ -383,13 +383,28 @@ function composeWith(env: Record<string, string | undefined>): { services: Recor
 }
 
 describe('docker/compose.yaml', () => {
-  const SECRETS = { ADMIN_TOKEN: randomBytes(33).toString('base64'), POSTGRES_PASSWORD: randomBytes(24).toString('hex') };
+  const natsPasswords = Object.fromEntries(['HOOK_REGISTRY', 'DISPATCHER', 'INGEST_GATEWAY', 'LOAD_SIMULATOR', 'EMAIL_NOTIFIER'].map((s) => [`NATS_PASSWORD_${s}`, randomBytes(24).toString('hex')]));
+  const SECRETS = { ADMIN_TOKEN: randomBytes(33).toString('base64'), POSTGRES_PASSWORD: randomBytes(24).toString('hex'), ...natsPasswords };
   const compose = composeWith(SECRETS);
 
   it('runs NATS with JetStream, Postgres and a mail sink', () => {
     expect(compose.services.nats.command).toContain('--jetstream');
     expect(compose.services.postgres.image).toMatch(/^postgres:\d/);
     expect(compose.services.maildev.image).toMatch(/^maildev\/maildev:\d/);
+  });
+
+  it('runs NATS with the users and permissions k8s uses, and each service as its own user', () => {
+    expect(compose.services.nats.command?.slice(0, 2)).toEqual(['--config', '/etc/nats/users.conf']);
+    expect(compose.services.nats.volumes).toContain('../k8s/base/nats:/etc/nats:ro');
+    const raw = parseAllDocuments(COMPOSE_TEXT, { merge: true })[0].toJSON() as { services: Record<string, ComposeService> };
+    for (const app of APPS) {
+      const key = `NATS_PASSWORD_${app.toUpperCase().replace(/-/g, '_')}`;
+      expect(compose.services[app].environment?.NATS_USER).toBe(app);
+      expect(compose.services[app].environment?.NATS_PASSWORD).toBe(SECRETS[key as keyof typeof SECRETS]);
+      // No default: compose refuses to start without the password.
+      expect(raw.services[app].environment?.NATS_PASSWORD).toMatch(new RegExp(`^\\$\\{${key}:\\?`));
+      expect(raw.services.nats.environment?.[key]).toMatch(new RegExp(`^\\$\\{${key}:\\?`));
+    }
   });
 
   it.each(APPS)('runs %s from its Dockerfile target with a health check and its required settings', (app) => {
@@ -401,9 +416,9 @@ describe('docker/compose.yaml', () => {
 
   // Issue 15: no default admin token, no default Postgres password.
   it.each([
-    ['ADMIN_TOKEN', { POSTGRES_PASSWORD: SECRETS.POSTGRES_PASSWORD }],
-    ['ADMIN_TOKEN', { POSTGRES_PASSWORD: SECRETS.POSTGRES_PASSWORD, ADMIN_TOKEN: '' }],
-    ['POSTGRES_PASSWORD', { ADMIN_TOKEN: SECRETS.ADMIN_TOKEN }],
+    ['ADMIN_TOKEN', { ...natsPasswords, POSTGRES_PASSWORD: SECRETS.POSTGRES_PASSWORD }],
+    ['ADMIN_TOKEN', { ...natsPasswords, POSTGRES_PASSWORD: SECRETS.POSTGRES_PASSWORD, ADMIN_TOKEN: '' }],
+    ['POSTGRES_PASSWORD', { ...natsPasswords, ADMIN_TOKEN: SECRETS.ADMIN_TOKEN }],
   ])('refuses to start without %s, and says how to set it', (name, env) => {
     expect(() => composeWith(env)).toThrow(new RegExp(`^required variable ${name} is missing a value: set ${name}`));
   });
@@ -569,6 +584,38 @@ describe.each(OVERLAYS)('k8s overlay %s', (overlay) => {
     expect(config).toMatch(/jetstream\s*{[^}]*store_dir/);
     expect(config.match(/nats:\/\/nats-\d\.nats-headless:6222/g)).toHaveLength(3);
     expect(named('PodDisruptionBudget', 'nats')).toBeDefined();
+  });
+
+  // Issue 15: each service its own NATS user; the server's users and permissions are the
+  // files of k8s/base/nats/ (the ones compose mounts and e2e/nats-auth.e2e-spec.ts runs).
+  it.each(APPS)('connects %s to NATS as its own user, with its password from the Secret, in the Deployment and the Job', (app) => {
+    const key = `NATS_PASSWORD_${app.toUpperCase().replace(/-/g, '_')}`;
+    const containers = templates.flatMap((t) => t.spec.containers.filter((c) => c.name === app && c.image?.includes(`/${app}:`)));
+    expect(containers).toHaveLength(2);
+    for (const c of containers) {
+      const env = c.env ?? [];
+      expect(env.find((e) => e.name === 'NATS_USER')?.value).toBe(app);
+      expect(env.find((e) => e.name === 'NATS_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({ name: expect.stringMatching(/^posthooks-secrets(-[a-z0-9]+)?$/), key });
+    }
+    const server = named('StatefulSet', 'nats')?.spec?.template?.spec.containers[0];
+    expect(server?.env?.find((e) => e.name === key)?.valueFrom?.secretKeyRef).toEqual({ name: expect.stringMatching(/^posthooks-secrets(-[a-z0-9]+)?$/), key });
+  });
+
+  it('gives nats-server a configuration that includes the shipped users and permissions, and that nats-server accepts', () => {
+    const auth = objects.find((o) => o.kind === 'ConfigMap' && /^nats-auth-/.test(o.metadata?.name ?? ''));
+    for (const file of ['permissions.conf', 'users.conf', 'users-nkeys.conf']) expect(auth?.data?.[file]).toBe(readFileSync(join(ROOT, 'k8s', 'base', 'nats', file), 'utf8'));
+    const volumes = (named('StatefulSet', 'nats')?.spec?.template?.spec as unknown as { volumes: { name: string; projected?: { sources: { configMap?: { name: string } }[] } }[] }).volumes;
+    const projected = volumes.find((v) => v.name === 'config')?.projected?.sources.map((src) => src.configMap?.name);
+    expect(projected).toEqual(['nats-config', auth?.metadata?.name]);
+    // The files as the pod sees them, checked by nats-server itself (-t: parse and exit).
+    const dir = mkdtempSync(join(tmpdir(), 'posthooks-nats-conf-'));
+    try {
+      for (const cm of [named('ConfigMap', 'nats-config'), auth]) for (const [file, text] of Object.entries(cm?.data ?? {})) writeFileSync(join(dir, file), text);
+      const env = { PATH: process.env.PATH, POD_NAME: 'nats-0', ...Object.fromEntries(APPS.map((a) => [`NATS_PASSWORD_${a.toUpperCase().replace(/-/g, '_')}`, 'x'])) };
+      expect(() => execFileSync('nats-server', ['-c', join(dir, 'nats.conf'), '-t'], { env, stdio: 'pipe' })).not.toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   // nats-server reserves each stream's max_bytes on every node when it creates the stream:

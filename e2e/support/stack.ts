@@ -1,4 +1,6 @@
 import { TEST_ADMIN_TOKEN, testEnv, waitFor } from '@posthooks/testing';
+import { GATEWAY_REGISTRY_SUBJECTS } from '@posthooks/contracts';
+import { NatsNaming } from '@posthooks/messaging';
 import { connect } from 'nats';
 import { READY_TIMEOUT_MS, SERVICE_NAMES, ServiceName, ServiceProcess } from './service-process';
 
@@ -30,9 +32,21 @@ export abstract class StackApi {
     const opts = this.registryWaitMs === undefined ? {} : { timeoutMs: this.registryWaitMs };
     await waitFor('the registry outbox to drain', async () => (await metric(this.get('hook-registry'), /^posthooks_registry_outbox_pending/)) === 0, opts);
     const nc = await connect({ servers: this.env.NATS_URL });
-    const last = (await (await nc.jetstreamManager()).streams.info(`${this.env.NATS_NAMESPACE.toUpperCase()}_REGISTRY`)).state.last_seq;
+    const jsm = await nc.jetstreamManager();
+    const naming = new NatsNaming(this.env.NATS_NAMESPACE);
+    const stream = naming.stream('REGISTRY');
+    const last = (await jsm.streams.info(stream)).state.last_seq;
+    // The gateway reads only some subjects: it is current at the last message of those.
+    let gatewayLast = 0;
+    for (const subject of GATEWAY_REGISTRY_SUBJECTS) {
+      const m = await jsm.streams.getMessage(stream, { last_by_subj: naming.subject(subject) }).catch(() => undefined);
+      gatewayLast = Math.max(gatewayLast, m?.seq ?? 0);
+    }
     await nc.close();
-    for (const s of services) await waitFor(`${s} to apply the registry's changes`, async () => (await metric(this.get(s), /^posthooks_registry_view_sequence/)) >= last, opts);
+    for (const s of services) {
+      const target = s === 'ingest-gateway' ? gatewayLast : last;
+      await waitFor(`${s} to apply the registry's changes`, async () => (await metric(this.get(s), /^posthooks_registry_view_sequence/)) >= target, opts);
+    }
   }
 
   /** An account with a destination, through the registry's API. */

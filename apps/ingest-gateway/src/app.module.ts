@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { IngestGatewayEnv } from '@posthooks/config';
+import { GATEWAY_REGISTRY_SUBJECTS } from '@posthooks/contracts';
 import { RegistryViewModule } from '@posthooks/registry-view';
 import { coreModules } from '@posthooks/runtime';
 import { Init1764000200000 } from './database/migrations/1764000200000-init';
@@ -15,7 +16,7 @@ export class AppModule {
   static forRoot(env: IngestGatewayEnv): DynamicModule {
     return {
       module: AppModule,
-      imports: [...coreModules(env, { service: 'ingest-gateway', schema: 'ingest_gateway', migrations: [Init1764000200000] }), RegistryViewModule.forRoot()],
+      imports: [...coreModules(env, { service: 'ingest-gateway', schema: 'ingest_gateway', migrations: [Init1764000200000] }), RegistryViewModule.forRoot(GATEWAY_REGISTRY_SUBJECTS)],
       controllers: [IntegrationsController, IncomingController],
       providers: [{ provide: IngestGatewayEnv, useValue: env }, IntegrationsService, IngestService, IncomingHandler, IncomingFastPath],
     };

@@ -43,6 +43,17 @@ export class ServiceEnv {
   @IsUrlList(['nats:', 'tls:'], { list: true }, { message: 'must be a nats:// or tls:// URL, or a comma-separated list of them' })
   NATS_URL: string = 'nats://127.0.0.1:4222';
 
+  /**
+   * NATS credentials, each service its own (k8s/base/nats-permissions.conf says what each
+   * may do): a .creds file (`NATS_CREDS`), or a user and password. None: anonymous, as
+   * the local development server expects. Never logged.
+   */
+  NATS_CREDS: string = '';
+  NATS_USER: string = '';
+  NATS_PASSWORD: string = '';
+  /** CA certificate (PEM file) that signed the server's: connects with TLS when set. */
+  NATS_TLS_CA: string = '';
+
   /** Prefixes subjects and stream names, so tests (and several stacks) never share them. */
   @Matches(/^[a-z0-9_]*$/, { message: 'may only contain a-z, 0-9 and _' })
   NATS_NAMESPACE: string = '';

@@ -20,6 +20,13 @@ export const Subjects = {
 
 export type Subject = (typeof Subjects)[keyof typeof Subjects];
 
+/**
+ * What the ingest-gateway (the internet-facing service) reads of REGISTRY: API keys and
+ * destinations, never a hook or its secrets. Its NATS user may only create REGISTRY
+ * consumers filtered on these (k8s/base/nats-permissions.conf).
+ */
+export const GATEWAY_REGISTRY_SUBJECTS: readonly Subject[] = [Subjects.ApiKeyChanged, Subjects.DestinationChanged];
+
 /** A dead-lettered message keeps its original subject after this prefix. */
 export const DEADLETTER_SUBJECT_PREFIX = 'deadletter.';
 

@@ -1,5 +1,6 @@
 export * from './naming';
 export * from './connection';
+export * from './nats-auth';
 export * from './provisioning';
 export * from './publisher';
 export * from './context';

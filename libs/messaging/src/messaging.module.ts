@@ -1,6 +1,7 @@
 import { DynamicModule, Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import { connectNats } from './connection';
+import { NatsAuthOptions } from './nats-auth';
 import { NatsNaming } from './naming';
 import { provisionStreams, StreamByteLimits } from './provisioning';
 import { EventPublisher } from './publisher';
@@ -18,6 +19,8 @@ export interface MessagingOptions {
   name: string;
   /** STREAM_MAX_BYTES_<STREAM>: every stream but REGISTRY is bounded. */
   streamMaxBytes: StreamByteLimits;
+  /** NATS_CREDS or NATS_USER/NATS_PASSWORD, NATS_TLS_CA (natsAuthOptions); empty: anonymous. */
+  auth?: NatsAuthOptions;
 }
 
 @Injectable()
@@ -46,7 +49,7 @@ export class MessagingModule {
           provide: NATS_CONNECTION,
           inject: [NatsNaming],
           useFactory: async (naming: NatsNaming) => {
-            const nc = await connectNats(options.url, options.name);
+            const nc = await connectNats(options.url, options.name, options.auth);
             await provisionStreams(await nc.jetstreamManager(), naming, options.replicas, options.streamMaxBytes);
             return nc;
           },

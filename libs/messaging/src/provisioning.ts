@@ -87,10 +87,19 @@ const log = new Logger('Streams');
 async function provisionStream(jsm: JetStreamManager, naming: NatsNaming, config: WantedStream): Promise<void> {
   const upgradeName = `${config.name}_UPGRADE`;
   const dropsOld = config.discard === DiscardPolicy.Old;
+  // Set once the server refuses this service a write: with NATS credentials only the
+  // hook-registry administers streams (k8s/base/nats-permissions.conf). The others wait
+  // until the stream is there and upgraded, and take it as it is.
+  let mayOnlyRead = false;
   for (;;) {
     const current = await streamInfo(jsm, config.name);
     const upgrade = await streamInfo(jsm, upgradeName);
     const step = nextProvisionStep(config.retention, current && { retention: current.config.retention, sealed: current.config.sealed ?? false }, upgrade !== undefined);
+    if (mayOnlyRead) {
+      if (step === 'update') return;
+      await sleep(1000);
+      continue;
+    }
     try {
       switch (step) {
         case 'create': {
@@ -122,6 +131,11 @@ async function provisionStream(jsm: JetStreamManager, naming: NatsNaming, config
           continue;
       }
     } catch (err) {
+      if (err instanceof NatsError && err.code === ErrorCode.PermissionsViolation) {
+        mayOnlyRead = true;
+        if (step !== 'update') log.log(`${config.name}: waiting for a service allowed to administer streams (the hook-registry) to ${step === 'create' ? 'create' : 'upgrade'} it`);
+        continue;
+      }
       // A replica doing the same steps deleted what this one was reading or writing to
       // (no stream answers a publish: "503" without an API error): look again.
       const gone = isNotFound(err as Error) || (err instanceof NatsError && err.code === ErrorCode.NoResponders && !err.api_error);

@@ -33,23 +33,22 @@ export interface RegistryFollower {
  * message with an ordered consumer (ephemeral, in order, no acks), so a service that
  * restarts rebuilds its view from the stream alone.
  *
+ * `subjects` narrows what the view reads to those logical subjects, one ordered consumer
+ * each (nats-server 2.9 has one filter per consumer): a service whose NATS user may only
+ * create consumers on those (the ingest-gateway, k8s/base/nats-permissions.conf) never
+ * receives the others. Each object's events stay in order, which is all the view needs
+ * (each event carries its object's full state). Without `subjects`, the whole stream.
+ *
  * Every service reads every REGISTRY message at every start, so none may stop the view:
  * one that cannot be applied is skipped with a log line and a metric, and the view goes
  * on with the next. Older than the de-duplication window, it was dead-lettered when it
  * was new (or nothing was running then): only the log line and the metric.
  */
-export async function followRegistry(nc: NatsConnection, naming: NatsNaming, view: RegistryView): Promise<RegistryFollower> {
+export async function followRegistry(nc: NatsConnection, naming: NatsNaming, view: RegistryView, subjects?: readonly Subject[]): Promise<RegistryFollower> {
   const log = new Logger('RegistryView');
   const stream = naming.stream(Streams.REGISTRY.name);
   const jsm = await nc.jetstreamManager();
   const js = nc.jetstream();
-  const lastAtStart = (await jsm.streams.info(stream)).state.last_seq;
-  const consumer = await js.consumers.get(stream);
-  const messages: ConsumerMessages = await consumer.consume();
-
-  let caughtUpResolve!: () => void;
-  const caughtUp = new Promise<void>((resolve) => (caughtUpResolve = resolve));
-  if (lastAtStart === 0) caughtUpResolve();
 
   const skip = (msg: JsMsg, subject: string, reason: string) => {
     skippedEvents.inc();
@@ -66,36 +65,68 @@ export async function followRegistry(nc: NatsConnection, naming: NatsNaming, vie
     js.publish(naming.deadLetterSubject(subject), msg.data, { msgID: `deadletter-${stream}-${msg.seq}`, headers: h }).catch((err: Error) => log.warn(`could not dead-letter REGISTRY #${msg.seq}: ${err.message}`));
   };
 
-  const done = (async () => {
-    for await (const msg of messages) {
-      const subject = naming.logical(msg.subject) ?? msg.subject;
-      try {
-        if (subject in EventClasses) {
-          const parsed = parseEvent(subject as Subject, msg.data);
-          // The registry validates before publishing; anything else here is not ours to act on.
-          if (parsed.ok) view.apply(subject, parsed.event as Parameters<RegistryView['apply']>[1]);
-          else skip(msg, subject, parsed.reason);
-        } else {
-          // A newer registry's event: not for this version to act on, nor to park.
-          skippedEvents.inc();
-          log.warn(`skipped REGISTRY #${msg.seq}: no contract for subject ${subject}`);
-        }
-      } catch (err) {
-        skip(msg, subject, `could not be applied: ${(err as Error).message}`);
+  const apply = (msg: JsMsg) => {
+    const subject = naming.logical(msg.subject) ?? msg.subject;
+    try {
+      if (subject in EventClasses) {
+        const parsed = parseEvent(subject as Subject, msg.data);
+        // The registry validates before publishing; anything else here is not ours to act on.
+        if (parsed.ok) view.apply(subject, parsed.event as Parameters<RegistryView['apply']>[1]);
+        else skip(msg, subject, parsed.reason);
+      } else {
+        // A newer registry's event: not for this version to act on, nor to park.
+        skippedEvents.inc();
+        log.warn(`skipped REGISTRY #${msg.seq}: no contract for subject ${subject}`);
       }
-      view.sequence = msg.seq;
-      viewSequence.set(msg.seq);
-      if (msg.seq >= lastAtStart) caughtUpResolve();
+    } catch (err) {
+      skip(msg, subject, `could not be applied: ${(err as Error).message}`);
     }
-  })();
-  // The loop ends only when stopped; should the client fail it, say so rather than leave the rejection unobserved.
-  done.catch((err: Error) => log.error(`stopped following REGISTRY: ${err.message}`));
+    // Several consumers (one per subject) each deliver in order, not with each other.
+    view.sequence = Math.max(view.sequence, msg.seq);
+    viewSequence.set(view.sequence);
+  };
 
-  return {
-    caughtUp,
-    async stop() {
+  const follow = async (filter: string | undefined, caughtUpAfter: (msg: JsMsg) => boolean, caughtUpResolve: () => void): Promise<() => Promise<void>> => {
+    const consumer = await js.consumers.get(stream, filter ? { filterSubjects: filter } : {});
+    const messages: ConsumerMessages = await consumer.consume();
+    const done = (async () => {
+      for await (const msg of messages) {
+        apply(msg);
+        if (caughtUpAfter(msg)) caughtUpResolve();
+      }
+    })();
+    // The loop ends only when stopped; should the client fail it, say so rather than leave the rejection unobserved.
+    done.catch((err: Error) => log.error(`stopped following REGISTRY${filter ? ` (${filter})` : ''}: ${err.message}`));
+    return async () => {
       messages.stop();
       await done.catch(() => undefined);
+    };
+  };
+
+  const stops: (() => Promise<void>)[] = [];
+  const caughtUps: Promise<void>[] = [];
+  const start = async (filter: string | undefined, messagesAtStart: number, caughtUpAfter: (msg: JsMsg) => boolean) => {
+    let caughtUpResolve!: () => void;
+    caughtUps.push(new Promise<void>((resolve) => (caughtUpResolve = resolve)));
+    if (messagesAtStart === 0) caughtUpResolve();
+    stops.push(await follow(filter, caughtUpAfter, caughtUpResolve));
+  };
+  if (subjects === undefined) {
+    const lastAtStart = (await jsm.streams.info(stream)).state.last_seq;
+    await start(undefined, lastAtStart, (msg) => msg.seq >= lastAtStart);
+  } else {
+    for (const subject of subjects) {
+      const filter = naming.subject(subject);
+      const state = (await jsm.streams.info(stream, { subjects_filter: filter })).state;
+      // Caught up once a message has none pending after it: all that was there at start is applied.
+      await start(filter, state.subjects?.[filter] ?? 0, (msg) => msg.info.pending === 0);
+    }
+  }
+
+  return {
+    caughtUp: Promise.all(caughtUps).then(() => undefined),
+    async stop() {
+      await Promise.all(stops.map((stop) => stop()));
     },
   };
 }

@@ -1,4 +1,5 @@
-import { CanActivate, createParamDecorator, DynamicModule, ExecutionContext, Inject, Injectable, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { CanActivate, createParamDecorator, DynamicModule, ExecutionContext, HttpException, Inject, Injectable, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { ErrorBodies, Subject } from '@posthooks/contracts';
 import { NATS_CONNECTION, NatsNaming } from '@posthooks/messaging';
 import { FailedAuthGate } from '@posthooks/runtime';
 import { hashApiKey } from '@posthooks/webhooks';
@@ -6,6 +7,8 @@ import type { Request, Response } from 'express';
 import type { NatsConnection } from 'nats';
 import { followRegistry, RegistryFollower } from './follow-registry';
 import { RegistryView } from './registry-view';
+
+const REGISTRY_SUBJECTS = Symbol('REGISTRY_SUBJECTS');
 
 /**
  * Keeps the service's RegistryView current. The app's init waits until the view has
@@ -19,10 +22,11 @@ class RegistryViewFollower implements OnModuleInit, OnApplicationShutdown {
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
     private readonly naming: NatsNaming,
     private readonly view: RegistryView,
+    @Inject(REGISTRY_SUBJECTS) private readonly subjects: readonly Subject[] | null,
   ) {}
 
   async onModuleInit(): Promise<void> {
-    this.follower = await followRegistry(this.nc, this.naming, this.view);
+    this.follower = await followRegistry(this.nc, this.naming, this.view, this.subjects ?? undefined);
     await this.follower.caughtUp;
   }
 
@@ -60,11 +64,12 @@ export const CallerAccountId = createParamDecorator((_: unknown, ctx: ExecutionC
 
 @Module({})
 export class RegistryViewModule {
-  static forRoot(): DynamicModule {
+  /** `subjects`: only these REGISTRY subjects (see followRegistry); default all. */
+  static forRoot(subjects?: readonly Subject[]): DynamicModule {
     return {
       module: RegistryViewModule,
       global: true,
-      providers: [RegistryView, RegistryViewFollower, AccountKeyGuard],
+      providers: [RegistryView, RegistryViewFollower, AccountKeyGuard, { provide: REGISTRY_SUBJECTS, useValue: subjects ?? null }],
       exports: [RegistryView, AccountKeyGuard],
     };
   }

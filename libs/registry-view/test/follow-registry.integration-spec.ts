@@ -76,3 +76,58 @@ describe('followRegistry with messages it cannot apply', () => {
     expect(unhandled).toEqual([]);
   });
 });
+
+/**
+ * The ingest-gateway follows only API keys and destinations (its NATS user may not read
+ * hooks): its view must still catch up when the stream's last message is one it does not
+ * read, or when none of its subjects has a message yet.
+ */
+describe('followRegistry on some subjects only', () => {
+  let nc: NatsConnection;
+  let naming: NatsNaming;
+  const followers: RegistryFollower[] = [];
+
+  beforeAll(async () => {
+    const env = testEnv('follow_registry_subjects');
+    nc = await connect({ servers: env.NATS_URL });
+    naming = new NatsNaming(env.NATS_NAMESPACE);
+    await provisionStreams(await nc.jetstreamManager(), naming, 1, testStreamLimits());
+  });
+
+  afterAll(async () => {
+    await Promise.all(followers.map((f) => f.stop()));
+    await nc.close();
+  });
+
+  const follow = async (view: RegistryView) => {
+    const follower = await followRegistry(nc, naming, view, [Subjects.ApiKeyChanged, Subjects.DestinationChanged]);
+    followers.push(follower);
+    return follower;
+  };
+
+  it('catches up on an empty subject, reads its subjects only, and keeps following', async () => {
+    const registry = new RegistryEvents(nc, naming.namespace);
+    // Only a hook so far: nothing on the followed subjects.
+    await registry.hook(1, 'https://example.test/h');
+    const early = new RegistryView();
+    await (await follow(early)).caughtUp;
+    expect([early.keysByHash.size, early.hooks.size]).toEqual([0, 0]);
+
+    const acc = await registry.account();
+    const destination = await registry.destination(acc.id);
+    await registry.hook(acc.id, 'https://example.test/h', { destinationId: destination });
+    // Started now, with a hook as the stream's last message.
+    const view = new RegistryView();
+    await (await follow(view)).caughtUp;
+    expect(view.accountOfKey(acc.keyHash)).toBe(acc.id);
+    expect(view.destinations.has(destination)).toBe(true);
+    expect([view.hooks.size, view.accounts.size]).toEqual([0, 0]);
+    // Current at the last message it reads: the hook after it is not its to wait for.
+    const last = (await (await nc.jetstreamManager()).streams.info(naming.stream('REGISTRY'))).state.last_seq;
+    expect(view.sequence).toBe(last - 1);
+
+    // The first view, following all along, got the same.
+    await waitFor('the early view to apply the key and destination', () => early.accountOfKey(acc.keyHash) === acc.id && early.destinations.has(destination));
+    expect(early.hooks.size).toBe(0);
+  });
+});

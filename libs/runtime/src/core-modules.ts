@@ -1,6 +1,6 @@
 import { DynamicModule } from '@nestjs/common';
 import { ServiceEnv } from '@posthooks/config';
-import { MessagingModule, streamByteLimits } from '@posthooks/messaging';
+import { MessagingModule, natsAuthOptions, streamByteLimits } from '@posthooks/messaging';
 import { ObservabilityModule } from '@posthooks/observability';
 import { PersistenceModule } from '@posthooks/persistence';
 import type { MixedList } from 'typeorm';
@@ -21,7 +21,7 @@ export interface CoreModulesOptions {
 export function coreModules(env: ServiceEnv, options: CoreModulesOptions): DynamicModule[] {
   return [
     PersistenceModule.forRoot({ url: env.DATABASE_URL, schema: options.schema, entities: options.entities ?? [], migrations: options.migrations ?? [] }),
-    MessagingModule.forRoot({ url: env.NATS_URL, namespace: env.NATS_NAMESPACE, replicas: env.NATS_STREAM_REPLICAS, name: options.service, streamMaxBytes: streamByteLimits(env) }),
+    MessagingModule.forRoot({ url: env.NATS_URL, namespace: env.NATS_NAMESPACE, replicas: env.NATS_STREAM_REPLICAS, name: options.service, streamMaxBytes: streamByteLimits(env), auth: natsAuthOptions(env) }),
     ObservabilityModule.forRoot(options.service),
     FailedAuthModule.forRoot({ trustProxy: env.TRUST_PROXY }),
   ];

@@ -2,6 +2,7 @@ export * from './wait-for';
 export * from './test-env';
 export * from './raw-nats';
 export * from './nats-server';
+export * from './nats-creds';
 export * from './https-receiver';
 export * from './registry-events';
 export * from './jetstream';

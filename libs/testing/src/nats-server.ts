@@ -1,8 +1,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as tcpConnect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { waitFor } from './wait-for';
 
 export async function freePort(): Promise<number> {
@@ -27,29 +27,55 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
+/** Authorization for a private server: the shipped configuration files and what they read. */
+export interface NatsServerConfig {
+  /** Files copied beside the server's configuration (their includes are relative to it). */
+  files: string[];
+  /** The one of them the configuration includes (e.g. users.conf). */
+  include: string;
+  /** The environment the files read ($NATS_PASSWORD_..., $NATS_NKEY_...). */
+  env: Record<string, string>;
+  /** Serve TLS only, with this certificate and key (PEM files). */
+  tls?: { certFile: string; keyFile: string };
+}
+
 /**
  * A private nats-server with JetStream on file storage, for tests that stop, kill or
- * restart the server. Restarting keeps its port and store, like a real restart.
+ * restart the server, or run it with the shipped permissions. Restarting keeps its port
+ * and store, like a real restart.
  */
 export class PrivateNatsServer {
   readonly url: string;
   private proc?: ChildProcess;
   private readonly storeDir = mkdtempSync(join(tmpdir(), 'posthooks-nats-'));
 
-  private constructor(private readonly port: number) {
+  private constructor(
+    private readonly port: number,
+    private readonly config?: NatsServerConfig,
+  ) {
     this.url = `nats://127.0.0.1:${port}`;
   }
 
-  static async start(): Promise<PrivateNatsServer> {
-    const server = new PrivateNatsServer(await freePort());
+  static async start(config?: NatsServerConfig): Promise<PrivateNatsServer> {
+    const server = new PrivateNatsServer(await freePort(), config);
     await server.restart();
     return server;
   }
 
   async restart(): Promise<void> {
     if (this.proc) await this.stop();
-    this.proc = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir], { stdio: 'ignore' });
+    this.proc = this.config ? this.spawnWithConfig(this.config) : spawn('nats-server', ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir], { stdio: 'ignore' });
     await waitFor(`nats-server on port ${this.port}`, () => accepts(this.port));
+  }
+
+  private spawnWithConfig(config: NatsServerConfig): ChildProcess {
+    const dir = join(this.storeDir, 'config');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir);
+    for (const file of config.files) copyFileSync(file, join(dir, basename(file)));
+    const tls = config.tls ? `tls { cert_file: "${config.tls.certFile}", key_file: "${config.tls.keyFile}" }\n` : '';
+    writeFileSync(join(dir, 'server.conf'), `listen: 127.0.0.1:${this.port}\njetstream { store_dir: "${join(this.storeDir, 'js')}" }\n${tls}include ${basename(config.include)}\n`);
+    return spawn('nats-server', ['-c', join(dir, 'server.conf')], { stdio: 'ignore', env: { ...process.env, ...config.env } });
   }
 
   /** Stops the server (SIGTERM, or SIGKILL for a crash) and waits until it is gone. */
