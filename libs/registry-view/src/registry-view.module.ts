@@ -5,7 +5,7 @@ import { hashApiKey } from '@posthooks/webhooks';
 import type { Request, Response } from 'express';
 import type { NatsConnection } from 'nats';
 import { followRegistry, RegistryFollower } from './follow-registry';
-import { RegistryView } from './registry-view';
+import { RegistryView, SecretOpener, VIEW_SECRET_OPENER } from './registry-view';
 
 /**
  * Keeps the service's RegistryView current. The app's init waits until the view has
@@ -60,11 +60,13 @@ export const CallerAccountId = createParamDecorator((_: unknown, ctx: ExecutionC
 
 @Module({})
 export class RegistryViewModule {
-  static forRoot(): DynamicModule {
+  /** `signingSecrets`: only for the service that signs (the dispatcher); other views hold no secret. */
+  static forRoot(options: { signingSecrets?: SecretOpener } = {}): DynamicModule {
+    const opener = options.signingSecrets ? [{ provide: VIEW_SECRET_OPENER, useValue: options.signingSecrets }] : [];
     return {
       module: RegistryViewModule,
       global: true,
-      providers: [RegistryView, RegistryViewFollower, AccountKeyGuard],
+      providers: [...opener, RegistryView, RegistryViewFollower, AccountKeyGuard],
       exports: [RegistryView, AccountKeyGuard],
     };
   }
