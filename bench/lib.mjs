@@ -27,11 +27,14 @@ export function freePort() {
  * Starts `dist/apps/<name>/src/main.js` with the Node flags its image runs it with
  * (tools/service-command.cjs) and resolves when /health/ready is 200.
  */
+const BENCH_SECRETS_KEY = Buffer.alloc(32, 'bench-secrets-key').toString('base64');
+
 export async function startService(name, env) {
   const port = await freePort();
   // BENCH_CPU_PROF=<dir>: each service writes a V8 CPU profile there when it stops.
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
-  const proc = spawnService(name, { extraFlags: profile, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  // The registry and the dispatcher need a SECRETS_KEY (it seals hook secrets); a bench's own, public like its admin token.
+  const proc = spawnService(name, { extraFlags: profile, env: { SECRETS_KEY: BENCH_SECRETS_KEY, ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) {
     if (proc.exitCode !== null) throw new Error(`${name} exited with ${proc.exitCode}`);

@@ -97,6 +97,7 @@ const LONG_RUNNING = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
 
 /** A random token that passes the production rule, as `openssl rand -base64 33` makes one. */
 const DEV_ADMIN_TOKEN = randomBytes(33).toString('base64');
+const DEV_SECRETS_KEY = randomBytes(32).toString('base64');
 
 /**
  * Renders a copy of k8s/, with the dev overlay's git-ignored admin-token.env written the
@@ -108,6 +109,7 @@ function render(overlay: string): K8sObject[] {
   try {
     cpSync(join(ROOT, 'k8s'), copy, { recursive: true });
     writeFileSync(join(copy, 'overlays', 'dev', 'admin-token.env'), `ADMIN_TOKEN=${DEV_ADMIN_TOKEN}\n`);
+    writeFileSync(join(copy, 'overlays', 'dev', 'secrets-key.env'), `SECRETS_KEY=${DEV_SECRETS_KEY}\n`);
     text = execFileSync('kubectl', ['kustomize', join(copy, 'overlays', overlay)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } finally {
     rmSync(copy, { recursive: true, force: true });
@@ -384,7 +386,7 @@ function composeWith(env: Record<string, string | undefined>): { services: Recor
 
 describe('docker/compose.yaml', () => {
   const natsPasswords = Object.fromEntries(['HOOK_REGISTRY', 'DISPATCHER', 'INGEST_GATEWAY', 'LOAD_SIMULATOR', 'EMAIL_NOTIFIER'].map((s) => [`NATS_PASSWORD_${s}`, randomBytes(24).toString('hex')]));
-  const SECRETS = { ADMIN_TOKEN: randomBytes(33).toString('base64'), POSTGRES_PASSWORD: randomBytes(24).toString('hex'), ...natsPasswords };
+  const SECRETS = { ADMIN_TOKEN: randomBytes(33).toString('base64'), POSTGRES_PASSWORD: randomBytes(24).toString('hex'), SECRETS_KEY: randomBytes(32).toString('base64'), ...natsPasswords };
   const compose = composeWith(SECRETS);
 
   it('runs NATS with JetStream, Postgres and a mail sink', () => {
@@ -416,9 +418,10 @@ describe('docker/compose.yaml', () => {
 
   // Issue 15: no default admin token, no default Postgres password.
   it.each([
-    ['ADMIN_TOKEN', { ...natsPasswords, POSTGRES_PASSWORD: SECRETS.POSTGRES_PASSWORD }],
-    ['ADMIN_TOKEN', { ...natsPasswords, POSTGRES_PASSWORD: SECRETS.POSTGRES_PASSWORD, ADMIN_TOKEN: '' }],
-    ['POSTGRES_PASSWORD', { ...natsPasswords, ADMIN_TOKEN: SECRETS.ADMIN_TOKEN }],
+    ['ADMIN_TOKEN', { ...natsPasswords, POSTGRES_PASSWORD: SECRETS.POSTGRES_PASSWORD, SECRETS_KEY: SECRETS.SECRETS_KEY }],
+    ['ADMIN_TOKEN', { ...natsPasswords, POSTGRES_PASSWORD: SECRETS.POSTGRES_PASSWORD, SECRETS_KEY: SECRETS.SECRETS_KEY, ADMIN_TOKEN: '' }],
+    ['POSTGRES_PASSWORD', { ...natsPasswords, ADMIN_TOKEN: SECRETS.ADMIN_TOKEN, SECRETS_KEY: SECRETS.SECRETS_KEY }],
+    ['SECRETS_KEY', { ...natsPasswords, ADMIN_TOKEN: SECRETS.ADMIN_TOKEN, POSTGRES_PASSWORD: SECRETS.POSTGRES_PASSWORD }],
   ])('refuses to start without %s, and says how to set it', (name, env) => {
     expect(() => composeWith(env)).toThrow(new RegExp(`^required variable ${name} is missing a value: set ${name}`));
   });
@@ -434,6 +437,8 @@ describe('docker/compose.yaml', () => {
     // In a container the service listens on every interface; compose publishes the port.
     expect(listenHost(env)).toBeUndefined();
     if (app === 'hook-registry') expect(env.ADMIN_TOKEN).toBe(SECRETS.ADMIN_TOKEN);
+    // Only the services that seal or open hook secrets get the key.
+    expect({ app, hasKey: compose.services[app].environment?.SECRETS_KEY !== undefined }).toEqual({ app, hasKey: ['hook-registry', 'dispatcher'].includes(app) });
   });
 
   it('publishes NATS, its monitoring port, Postgres and maildev on 127.0.0.1 only', () => {
@@ -547,7 +552,7 @@ describe.each(OVERLAYS)('k8s overlay %s', (overlay) => {
       for (const name of requiredEnvVars(cls)) expect({ at: where(t, c), name, provided: env.has(name) }).toEqual({ at: where(t, c), name, provided: true });
       // The values the render holds pass the service's own validation (external Secret
       // values are the operator's; a valid stand-in takes their place here).
-      const standIn: Record<string, string> = { DATABASE_URL: 'postgres://u:p@db:5432/posthooks', ADMIN_TOKEN: randomBytes(33).toString('base64'), SMTP_URL: 'smtp://mail:587' };
+      const standIn: Record<string, string> = { DATABASE_URL: 'postgres://u:p@db:5432/posthooks', ADMIN_TOKEN: randomBytes(33).toString('base64'), SECRETS_KEY: randomBytes(32).toString('base64'), SMTP_URL: 'smtp://mail:587' };
       const plain: NodeJS.ProcessEnv = {};
       for (const [k, v] of env) plain[k] = typeof v === 'string' ? v : standIn[k];
       const loaded = loadEnv(cls, plain);

@@ -3,6 +3,8 @@
 // the five services as separate processes with their output prefixed. Ctrl-C (or
 // SIGTERM) stops them all gracefully; if one dies, the others are stopped too.
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +30,18 @@ if (development) {
   process.env.ADMIN_TOKEN ??= 'posthooks-dev-admin-token-change-me';
   process.env.ALLOW_PRIVATE_TARGETS ??= 'true';
   process.env.NODE_EXTRA_CA_CERTS = withDemoCa(process.env.NODE_EXTRA_CA_CERTS);
+  process.env.SECRETS_KEY ||= developmentSecretsKey();
+}
+
+/**
+ * The SECRETS_KEY that seals hook secrets in development: created once in the git-ignored
+ * `.secrets-key` and reused, so secrets sealed by one `npm start` open at the next. Only
+ * the registry and the dispatcher read it (the other services do not declare it).
+ */
+function developmentSecretsKey() {
+  const file = new URL('../.secrets-key', import.meta.url);
+  if (!existsSync(file)) writeFileSync(file, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  return readFileSync(file, 'utf8').trim();
 }
 // nats-server reserves each stream's byte limit when it creates the stream: on one
 // machine's NATS, beside test runs, 64 MiB per stream rather than production's GiBs.

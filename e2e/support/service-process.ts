@@ -2,7 +2,7 @@ import { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { freePort, TEST_ADMIN_TOKEN } from '@posthooks/testing';
+import { freePort, TEST_ADMIN_TOKEN, TEST_SECRETS_KEY } from '@posthooks/testing';
 import { spawnService } from '../../tools/service-command.cjs';
 
 const ROOT = join(__dirname, '..', '..');
@@ -47,6 +47,8 @@ export class ServiceProcess {
         PATH: process.env.PATH,
         NODE_ENV: 'test',
         ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+        // Read by the registry and the dispatcher only (they seal and open hook secrets with it).
+        SECRETS_KEY: TEST_SECRETS_KEY,
         // The test run's throwaway CA, trusted as an operator trusts a private one.
         ...(process.env.NODE_EXTRA_CA_CERTS ? { NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS } : {}),
         ...env,

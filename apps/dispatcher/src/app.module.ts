@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { DispatcherEnv } from '@posthooks/config';
+import { DispatcherEnv, secretBoxFromEnv } from '@posthooks/config';
 import { RegistryViewModule } from '@posthooks/registry-view';
 import { coreModules, projectVersion } from '@posthooks/runtime';
 import { Init1764000100000 } from './database/migrations/1764000100000-init';
@@ -30,7 +30,7 @@ export class AppModule {
   static forRoot(env: DispatcherEnv): DynamicModule {
     return {
       module: AppModule,
-      imports: [...coreModules(env, { service: 'dispatcher', schema: 'dispatcher', migrations: [Init1764000100000, DeliveryLease1764000400000, ExpiredLeaseIndex1764000500000, EventHash1764000600000, AttemptsByTime1764000700000, ReportDue1764000800000, DueDeliveries1764000900000, FinalDeliveriesByAge1764001500000] }), RegistryViewModule.forRoot()],
+      imports: [...coreModules(env, { service: 'dispatcher', schema: 'dispatcher', migrations: [Init1764000100000, DeliveryLease1764000400000, ExpiredLeaseIndex1764000500000, EventHash1764000600000, AttemptsByTime1764000700000, ReportDue1764000800000, DueDeliveries1764000900000, FinalDeliveriesByAge1764001500000] }), RegistryViewModule.forRoot({ signingSecrets: secretBoxFromEnv(env) })],
       controllers: [LoadsController, DeliveriesController, DeliveryLogController],
       providers: [
         { provide: DispatcherEnv, useValue: env },

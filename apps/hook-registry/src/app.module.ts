@@ -1,7 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { HookRegistryEnv } from '@posthooks/config';
+import { HookRegistryEnv, secretBoxFromEnv } from '@posthooks/config';
 import { coreModules } from '@posthooks/runtime';
+import { SecretBox } from '@posthooks/webhooks';
 import { AccountsController } from './accounts/accounts.controller';
 import { AccountsService } from './accounts/accounts.service';
 import { AuditRetention } from './audit/audit-retention';
@@ -16,6 +17,7 @@ import { AuditByAge1764001510000 } from './database/migrations/1764001510000-aud
 import { DestinationsController } from './destinations/destinations.controller';
 import { DestinationsService } from './destinations/destinations.service';
 import { HookChanges } from './hooks/hook-changes';
+import { HookSecretsReseal } from './hooks/hook-secrets-reseal';
 import { HookGoneController } from './hooks/hook-gone.controller';
 import { HookExtensionsController, StitchHooksController } from './hooks/hooks.controller';
 import { HooksService } from './hooks/hooks.service';
@@ -30,12 +32,15 @@ export class AppModule {
       controllers: [AccountsController, DestinationsController, StitchHooksController, HookExtensionsController, HookGoneController],
       providers: [
         { provide: HookRegistryEnv, useValue: env },
+        // Seals hook signing secrets in Postgres and on REGISTRY (SPEC §12).
+        { provide: SecretBox, useValue: secretBoxFromEnv(env) },
         { provide: APP_GUARD, useClass: CallerGuard },
         KnownApiKeys,
         AuthService,
         ChangeRecorder,
         OutboxRelay,
         HookChanges,
+        HookSecretsReseal,
         AccountsService,
         DestinationsService,
         HooksService,

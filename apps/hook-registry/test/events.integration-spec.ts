@@ -1,8 +1,8 @@
 import { DestinationChangedEvent, HookChangedEvent, Subjects } from '@posthooks/contracts';
 import { NatsNaming } from '@posthooks/messaging';
 import { followRegistry, RegistryView } from '@posthooks/registry-view';
-import { streamMessages, TEST_ADMIN_TOKEN, waitFor } from '@posthooks/testing';
-import { hashApiKey } from '@posthooks/webhooks';
+import { streamMessages, TEST_ADMIN_TOKEN, TEST_SECRETS_KEY, waitFor } from '@posthooks/testing';
+import { hashApiKey, SecretBox } from '@posthooks/webhooks';
 import { connect, NatsConnection } from 'nats';
 import { Client } from 'pg';
 import { HOOKS, Registry } from './registry-harness';
@@ -14,6 +14,7 @@ describe('registry events', () => {
   let naming: NatsNaming;
   const logged: string[] = [];
   const write = process.stdout.write.bind(process.stdout);
+  const box = new SecretBox(TEST_SECRETS_KEY);
 
   beforeAll(async () => {
     // Everything the registry logs, to prove no secret or key is in it.
@@ -67,7 +68,9 @@ describe('registry events', () => {
       ['manual', 2, false],
       ['manual', 0, true],
     ]);
-    expect(hookEvents[2].secrets[1]).toEqual({ secret: h.secret, expires_at: expect.any(String) });
+    // Sealed under SECRETS_KEY (SPEC §12): only a holder of the key reads the secret.
+    expect(hookEvents[2].secrets[1]).toEqual({ secret: expect.stringMatching(/^enc:v1:/), expires_at: expect.any(String) });
+    expect(box.open(hookEvents[2].secrets[1].secret)).toBe(h.secret);
     const grace = Date.parse(hookEvents[2].secrets[1].expires_at!) - Date.now();
     expect(grace).toBeGreaterThan(23.9 * 3600_000);
     expect(grace).toBeLessThanOrEqual(24 * 3600_000);
@@ -90,7 +93,7 @@ describe('registry events', () => {
   });
 
   it('lets a consumer follow changes, and rebuild the same view from the stream after a restart', async () => {
-    const view = new RegistryView();
+    const view = new RegistryView(box);
     const follower = await followRegistry(nc, naming, view);
     await follower.caughtUp;
 
@@ -111,7 +114,7 @@ describe('registry events', () => {
     await r.call('PUT', `/v1/accounts/${a.id}/plan`, { token: TEST_ADMIN_TOKEN, json: { plan: 'standard' } });
     await r.published();
 
-    const rebuilt = new RegistryView();
+    const rebuilt = new RegistryView(box);
     const restarted = await followRegistry(nc, naming, rebuilt);
     await restarted.caughtUp;
     await restarted.stop();

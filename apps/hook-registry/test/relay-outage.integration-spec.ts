@@ -1,6 +1,7 @@
 import { HookChangedEvent, Subjects } from '@posthooks/contracts';
 import { NatsNaming } from '@posthooks/messaging';
-import { PrivateNatsServer, streamMessages, waitFor } from '@posthooks/testing';
+import { PrivateNatsServer, streamMessages, TEST_SECRETS_KEY, waitFor } from '@posthooks/testing';
+import { SecretBox } from '@posthooks/webhooks';
 import { connect } from 'nats';
 import { Client } from 'pg';
 import { HOOKS, Registry } from './registry-harness';
@@ -60,7 +61,8 @@ describe('the outbox relay during a NATS outage', () => {
         .map((m) => m.json<HookChangedEvent>())
         .filter((e) => e.hook_id === h.id);
       // Created, three rotations (newest secret first, with the one before it), deleted: in that order, once each.
-      expect(events.map((e) => [e.deleted, e.secrets.map((s) => s.secret)])).toEqual([
+      const box = new SecretBox(TEST_SECRETS_KEY);
+      expect(events.map((e) => [e.deleted, e.secrets.map((s) => box.open(s.secret))])).toEqual([
         [false, [h.secret]],
         [false, [rotated[0], h.secret]],
         [false, [rotated[1], rotated[0]]],

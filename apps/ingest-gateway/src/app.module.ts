@@ -16,7 +16,7 @@ export class AppModule {
   static forRoot(env: IngestGatewayEnv): DynamicModule {
     return {
       module: AppModule,
-      imports: [...coreModules(env, { service: 'ingest-gateway', schema: 'ingest_gateway', migrations: [Init1764000200000] }), RegistryViewModule.forRoot(GATEWAY_REGISTRY_SUBJECTS)],
+      imports: [...coreModules(env, { service: 'ingest-gateway', schema: 'ingest_gateway', migrations: [Init1764000200000] }), RegistryViewModule.forRoot({ subjects: GATEWAY_REGISTRY_SUBJECTS })],
       controllers: [IntegrationsController, IncomingController],
       providers: [{ provide: IngestGatewayEnv, useValue: env }, IntegrationsService, IngestService, IncomingHandler, IncomingFastPath],
     };

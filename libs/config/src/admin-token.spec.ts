@@ -22,7 +22,7 @@ describe('productionAdminTokenProblem', () => {
 describe('ADMIN_TOKEN in each environment', () => {
   const load = (cls: typeof HookRegistryEnv | typeof LoadSimulatorEnv, env: NodeJS.ProcessEnv) => {
     try {
-      return loadEnv<{ ADMIN_TOKEN?: string }>(cls, env).ADMIN_TOKEN;
+      return loadEnv<{ ADMIN_TOKEN?: string }>(cls, { SECRETS_KEY: Buffer.alloc(32, 5).toString('base64'), ...env }).ADMIN_TOKEN;
     } catch (err) {
       if (err instanceof ConfigError) return err.message;
       throw err;

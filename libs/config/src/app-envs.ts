@@ -1,6 +1,7 @@
-import { IsBoolean, IsInt, IsNotEmpty, IsNumber, IsString, Max, MinLength, Min, ValidateIf } from 'class-validator';
+import { IsBoolean, IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, Max, MinLength, Min, ValidateIf } from 'class-validator';
 import { IsProductionAdminToken } from './admin-token';
 import { EnvBoolean, IsDurationList, IsUrlList } from './env-decorators';
+import { IsSecretsKey, IsSecretsKeyList, SECRETS_KEY_RULE } from './secrets-key';
 import { IsSmtpUrlWithTls } from './smtp-tls';
 import { ServiceEnv } from './service-env';
 
@@ -46,6 +47,8 @@ export class IngestGatewayEnv extends ServiceEnv {
   INGEST_SHARE: number = 0.1;
 }
 
+const SECRETS_KEY_MESSAGE = `is required unless NODE_ENV=development, and ${SECRETS_KEY_RULE}`;
+
 const ADMIN_TOKEN_RULE = 'is required unless NODE_ENV=development, at least 32 characters';
 
 export class HookRegistryEnv extends ServiceEnv {
@@ -60,6 +63,21 @@ export class HookRegistryEnv extends ServiceEnv {
   @MinLength(32, { message: ADMIN_TOKEN_RULE })
   @IsProductionAdminToken()
   ADMIN_TOKEN?: string;
+
+  /**
+   * Seals hook signing secrets in Postgres and on REGISTRY (AES-256-GCM, SPEC §12). Only the
+   * registry and the dispatcher hold it. Required except in development, where `npm start`
+   * creates one once in the git-ignored `.secrets-key`; a service that needs it and has
+   * none refuses to start all the same.
+   */
+  @ValidateIf((env: ServiceEnv & { SECRETS_KEY?: string }) => env.NODE_ENV !== 'development' || env.SECRETS_KEY !== undefined)
+  @IsSecretsKey({ message: SECRETS_KEY_MESSAGE })
+  SECRETS_KEY?: string;
+
+  /** During a key rotation: the previous keys, comma-separated, still accepted for opening (README, "Rotating SECRETS_KEY"). */
+  @IsOptional()
+  @IsSecretsKeyList()
+  SECRETS_KEY_PREVIOUS?: string;
 
   /** Lets hooks point at private, loopback and link-local addresses: local use only. */
   @EnvBoolean()
@@ -123,6 +141,21 @@ export class LoadSimulatorEnv extends ServiceEnv {
 
 export class DispatcherEnv extends ServiceEnv {
   override PORT: number = 3004;
+
+  /**
+   * Seals hook signing secrets in Postgres and on REGISTRY (AES-256-GCM, SPEC §12). Only the
+   * registry and the dispatcher hold it. Required except in development, where `npm start`
+   * creates one once in the git-ignored `.secrets-key`; a service that needs it and has
+   * none refuses to start all the same.
+   */
+  @ValidateIf((env: ServiceEnv & { SECRETS_KEY?: string }) => env.NODE_ENV !== 'development' || env.SECRETS_KEY !== undefined)
+  @IsSecretsKey({ message: SECRETS_KEY_MESSAGE })
+  SECRETS_KEY?: string;
+
+  /** During a key rotation: the previous keys, comma-separated, still accepted for opening (README, "Rotating SECRETS_KEY"). */
+  @IsOptional()
+  @IsSecretsKeyList()
+  SECRETS_KEY_PREVIOUS?: string;
 
   @IsInt({ message: 'must be a positive integer (milliseconds)' })
   @Min(1, { message: 'must be a positive integer (milliseconds)' })

@@ -7,3 +7,4 @@ export { redactUrl } from './redact-url';
 export { IsProductionAdminToken, PRODUCTION_ADMIN_TOKEN_RULE, productionAdminTokenProblem, PUBLISHED_ADMIN_TOKENS } from './admin-token';
 export { decideSmtpTls, IsSmtpUrlWithTls, SMTP_TLS_RULE } from './smtp-tls';
 export type { SmtpTls, SmtpTlsDecision } from './smtp-tls';
+export { IsSecretsKey, IsSecretsKeyList, secretBoxFromEnv, SECRETS_KEY_RULE } from './secrets-key';

@@ -1,5 +1,7 @@
 import { ConfigError, DispatcherEnv, listenHost, EmailNotifierEnv, ENV_CLASSES, HookRegistryEnv, IngestGatewayEnv, loadEnv, requiredEnvVars, ServiceEnv } from './index';
 
+const SECRETS_KEY = Buffer.alloc(32, 5).toString('base64');
+
 function configError(fn: () => unknown): ConfigError {
   try {
     fn();
@@ -117,7 +119,28 @@ describe('loadEnv', () => {
     expect(configError(() => loadEnv(HookRegistryEnv, { NODE_ENV: 'production' })).message).toContain('ADMIN_TOKEN: is required unless NODE_ENV=development');
     expect(configError(() => loadEnv(HookRegistryEnv, { NODE_ENV: 'production', ADMIN_TOKEN: 'short' })).message).toContain('ADMIN_TOKEN:');
     const token = 'k3J9vQ2mX8pL5wR1tY7uZ4nB6cD0eF2g';
-    expect(loadEnv(HookRegistryEnv, { NODE_ENV: 'production', ADMIN_TOKEN: token }).ADMIN_TOKEN).toBe(token);
+    expect(loadEnv(HookRegistryEnv, { NODE_ENV: 'production', ADMIN_TOKEN: token, SECRETS_KEY }).ADMIN_TOKEN).toBe(token);
+  });
+
+  it.each([
+    ['Test scenario: the registry in production without SECRETS_KEY refuses to start', HookRegistryEnv, { NODE_ENV: 'production' }, 'SECRETS_KEY: is required unless NODE_ENV=development'],
+    ['Test scenario: the dispatcher in test without SECRETS_KEY refuses to start', DispatcherEnv, { NODE_ENV: 'test' }, 'SECRETS_KEY: is required unless NODE_ENV=development'],
+    ['Test scenario: a key of 16 bytes is refused, its value not shown', DispatcherEnv, { SECRETS_KEY: 'c2hvcnQta2V5LTE2Ynl0ZQ==' }, 'SECRETS_KEY: is required unless NODE_ENV=development, and must be 32 bytes'],
+    ['Test scenario: a bad previous key is refused', DispatcherEnv, { SECRETS_KEY, SECRETS_KEY_PREVIOUS: `${SECRETS_KEY},nope` }, 'SECRETS_KEY_PREVIOUS: must be a comma-separated list of keys'],
+    ['Test scenario: the gateway does not read SECRETS_KEY at all', IngestGatewayEnv, { NODE_ENV: 'production', SECRETS_KEY }, null],
+  ] as const)('%s', (_, cls, env, problem) => {
+    if (problem === null) {
+      expect(loadEnv(cls as typeof IngestGatewayEnv, env)).not.toHaveProperty('SECRETS_KEY');
+      return;
+    }
+    const message = configError(() => loadEnv(cls as typeof DispatcherEnv, env)).message;
+    expect(message).toContain(problem);
+    expect(message).not.toContain('c2hvcnQta2V5LTE2Ynl0ZQ');
+  });
+
+  it('takes SECRETS_KEY and SECRETS_KEY_PREVIOUS where they are used', () => {
+    const previous = Buffer.alloc(32, 4).toString('hex');
+    expect(loadEnv(DispatcherEnv, { NODE_ENV: 'production', SECRETS_KEY, SECRETS_KEY_PREVIOUS: previous })).toMatchObject({ SECRETS_KEY, SECRETS_KEY_PREVIOUS: previous });
   });
 
   it('never shows a secret value or URL credentials in the error', () => {
@@ -143,8 +166,8 @@ describe('loadEnv', () => {
 describe('requiredEnvVars', () => {
   it('lists the variables without a default', () => {
     expect(requiredEnvVars(ServiceEnv)).toEqual(['PORT']);
-    expect(requiredEnvVars(HookRegistryEnv)).toEqual(['ADMIN_TOKEN']);
-    expect(requiredEnvVars(DispatcherEnv)).toEqual([]);
+    expect(requiredEnvVars(HookRegistryEnv)).toEqual(['ADMIN_TOKEN', 'SECRETS_KEY']);
+    expect(requiredEnvVars(DispatcherEnv)).toEqual(['SECRETS_KEY']);
   });
 });
 
@@ -157,7 +180,7 @@ describe('HOST and listenHost', () => {
     ['Test scenario: HOST wins in development', { NODE_ENV: 'development', HOST: '0.0.0.0' }, '0.0.0.0'],
     ['Test scenario: HOST wins in production', { NODE_ENV: 'production', HOST: '::' }, '::'],
   ] as const)('%s', (_, env, expected) => {
-    expect(listenHost(loadEnv(DispatcherEnv, env))).toBe(expected);
+    expect(listenHost(loadEnv(DispatcherEnv, { ...env, SECRETS_KEY }))).toBe(expected);
   });
 
   it('rejects a HOST that is not an IP address, named', () => {

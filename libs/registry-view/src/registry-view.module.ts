@@ -6,7 +6,7 @@ import { hashApiKey } from '@posthooks/webhooks';
 import type { Request, Response } from 'express';
 import type { NatsConnection } from 'nats';
 import { followRegistry, RegistryFollower } from './follow-registry';
-import { RegistryView } from './registry-view';
+import { RegistryView, SecretOpener, VIEW_SECRET_OPENER } from './registry-view';
 
 const REGISTRY_SUBJECTS = Symbol('REGISTRY_SUBJECTS');
 
@@ -64,12 +64,16 @@ export const CallerAccountId = createParamDecorator((_: unknown, ctx: ExecutionC
 
 @Module({})
 export class RegistryViewModule {
-  /** `subjects`: only these REGISTRY subjects (see followRegistry); default all. */
-  static forRoot(subjects?: readonly Subject[]): DynamicModule {
+  /**
+   * `signingSecrets`: only for the service that signs (the dispatcher); other views hold
+   * no secret. `subjects`: only these REGISTRY subjects (see followRegistry); default all.
+   */
+  static forRoot(options: { signingSecrets?: SecretOpener; subjects?: readonly Subject[] } = {}): DynamicModule {
+    const opener = options.signingSecrets ? [{ provide: VIEW_SECRET_OPENER, useValue: options.signingSecrets }] : [];
     return {
       module: RegistryViewModule,
       global: true,
-      providers: [RegistryView, RegistryViewFollower, AccountKeyGuard, { provide: REGISTRY_SUBJECTS, useValue: subjects ?? null }],
+      providers: [...opener, RegistryView, RegistryViewFollower, AccountKeyGuard, { provide: REGISTRY_SUBJECTS, useValue: options.subjects ?? null }],
       exports: [RegistryView, AccountKeyGuard],
     };
   }

@@ -1,4 +1,5 @@
 import { AccountChangedEvent, HookChangedEvent, Subjects } from '@posthooks/contracts';
+import { SecretBox } from '@posthooks/webhooks';
 import { RegistryView } from './registry-view';
 
 const account = (account_id: number): AccountChangedEvent => ({ account_id, name: 'a', plan: 'advanced', trial_ends_at: null, notification_email: 'a@example.test', undeliverable_email: true }) as AccountChangedEvent;
@@ -34,5 +35,32 @@ describe('RegistryView.hooksToNotify', () => {
     view.apply(Subjects.HookChanged, hook(11, 2));
     expect(ids(view.hooksToNotify(1))).toEqual([]);
     expect(ids(view.hooksToNotify(2))).toEqual([11]);
+  });
+});
+
+describe('RegistryView secrets', () => {
+  const box = new SecretBox(Buffer.alloc(32, 7).toString('base64'));
+  const live = 'whsec_' + Buffer.alloc(32, 1).toString('base64');
+  const old = 'whsec_' + Buffer.alloc(32, 2).toString('base64');
+  const now = new Date('2026-11-24T12:00:00Z');
+  const sealedHook = (expiresAt: string) => hook(10, 1, { secrets: [{ secret: box.seal(live), expires_at: null }, { secret: box.seal(old), expires_at: expiresAt }] });
+
+  it.each([
+    ['the signing view opens the live secrets, the old one within its grace', true, '2026-11-25T00:00:00Z', [live, old]],
+    ['the signing view drops an old secret past its grace', true, '2026-11-24T00:00:00Z', [live]],
+    ['a view without the key holds no secret, not even sealed', false, '2026-11-25T00:00:00Z', []],
+  ])('Test scenario: %s', (_, signs, expiresAt, expected) => {
+    const view = signs ? new RegistryView(box) : new RegistryView();
+    view.apply(Subjects.AccountChanged, account(1));
+    view.apply(Subjects.HookChanged, sealedHook(expiresAt));
+    expect(view.signingSecrets(10, now)).toEqual(expected);
+    expect(view.hooks.get(10)!.secrets).toHaveLength(signs ? 2 : 0);
+    expect(JSON.stringify([...view.hooks.values()])).not.toContain('whsec_');
+  });
+
+  it('Test scenario: a secret sealed under a key the signing view lacks fails loudly, naming no secret', () => {
+    const view = new RegistryView(new SecretBox(Buffer.alloc(32, 8).toString('base64')));
+    view.apply(Subjects.HookChanged, sealedHook('2026-11-25T00:00:00Z'));
+    expect(() => view.signingSecrets(10, now)).toThrow(/neither SECRETS_KEY nor in SECRETS_KEY_PREVIOUS/);
   });
 });

@@ -1,7 +1,15 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { AccountChangedEvent, ApiKeyChangedEvent, DestinationChangedEvent, HookChangedEvent, isEntitled, Subjects } from '@posthooks/contracts';
 
 type RegistryEvent = AccountChangedEvent | ApiKeyChangedEvent | DestinationChangedEvent | HookChangedEvent;
+
+/** Opens a sealed signing secret (a SecretBox of @posthooks/webhooks under SECRETS_KEY). */
+export interface SecretOpener {
+  open(sealed: string): string;
+}
+
+/** The token under which a service that signs gives its view the SecretBox. */
+export const VIEW_SECRET_OPENER = Symbol('VIEW_SECRET_OPENER');
 
 /**
  * What a service knows of accounts, keys, destinations and hooks, built only from the
@@ -19,6 +27,14 @@ export class RegistryView {
   /** Each account's hook ids: a load event looks up its account's few hooks, not all of them. */
   private readonly hookIdsByAccount = new Map<number, Set<number>>();
 
+  /**
+   * @param secrets Only for a service that signs (the dispatcher): the view keeps hooks'
+   *   sealed secrets and opens them in `signingSecrets`. Without it, the view drops every
+   *   secret as it applies an event, so the gateway's, notifier's and simulator's memory
+   *   holds none, not even sealed (SPEC §12).
+   */
+  constructor(@Optional() @Inject(VIEW_SECRET_OPENER) private readonly secrets?: SecretOpener) {}
+
   apply(subject: string, event: RegistryEvent): void {
     switch (subject) {
       case Subjects.AccountChanged:
@@ -34,7 +50,7 @@ export class RegistryView {
         break;
       }
       case Subjects.HookChanged: {
-        const h = event as HookChangedEvent;
+        const h = this.secrets ? (event as HookChangedEvent) : { ...(event as HookChangedEvent), secrets: [] };
         const before = this.hooks.get(h.hook_id);
         if (before) this.hookIdsByAccount.get(before.account_id)?.delete(h.hook_id);
         if (h.deleted) {
@@ -68,9 +84,15 @@ export class RegistryView {
       .filter((h) => h.disabled_at === null && (destinationId === undefined || h.destination_id === destinationId));
   }
 
-  /** Secrets that sign now: the newest, and an older one until its grace period ends. */
+  /**
+   * Secrets that sign now, opened: the newest, and an older one until its grace period ends.
+   * Throws (naming the key id, never a secret) if one was sealed under a key this service
+   * lacks; always empty in a view without the key.
+   */
   signingSecrets(hookId: number, now = new Date()): string[] {
+    const secrets = this.secrets;
+    if (!secrets) return [];
     const hook = this.hooks.get(hookId);
-    return (hook?.secrets ?? []).filter((s) => s.expires_at === null || new Date(s.expires_at) > now).map((s) => s.secret);
+    return (hook?.secrets ?? []).filter((s) => s.expires_at === null || new Date(s.expires_at) > now).map((s) => secrets.open(s.secret));
   }
 }

@@ -1,5 +1,6 @@
 import { EventOf, HookChangedEvent, Plan, Subject, Subjects, validateEvent } from '@posthooks/contracts';
-import { generateApiKey, generateSigningSecret, hashApiKey } from '@posthooks/webhooks';
+import { generateApiKey, generateSigningSecret, hashApiKey, isSealed, SecretBox } from '@posthooks/webhooks';
+import { TEST_SECRETS_KEY } from './test-env';
 import type { JetStreamClient, NatsConnection } from 'nats';
 
 let nextId = 1_000_000 + Math.floor(Math.random() * 1_000_000);
@@ -11,6 +12,8 @@ let nextId = 1_000_000 + Math.floor(Math.random() * 1_000_000);
  */
 export class RegistryEvents {
   private readonly js: JetStreamClient;
+  /** Seals hook secrets under the tests' SECRETS_KEY, as the registry does under its own. */
+  private readonly secretBox = new SecretBox(TEST_SECRETS_KEY);
   private readonly publisher = {
     // Checked against the contract, published on the namespaced subject, as the registry does
     // (written here rather than with @posthooks/messaging, which tests with this kit).
@@ -59,6 +62,7 @@ export class RegistryEvents {
     return id;
   }
 
+  /** Publishes the hook with its secrets sealed; returns it with them in clear (for the test to verify signatures). */
   async hook(accountId: number, url: string, opts: { destinationId?: number; secrets?: HookChangedEvent['secrets'] } = {}): Promise<HookChangedEvent> {
     const hook: HookChangedEvent = {
       hook_id: nextId++,
@@ -71,7 +75,8 @@ export class RegistryEvents {
       deleted: false,
       ...this.changed(),
     };
-    await this.publisher.publish(Subjects.HookChanged, hook, { msgId: `test-hook-${hook.hook_id}-${nextId++}` });
+    const sealed = hook.secrets.map((s) => ({ ...s, secret: isSealed(s.secret) ? s.secret : this.secretBox.seal(s.secret) }));
+    await this.publisher.publish(Subjects.HookChanged, { ...hook, secrets: sealed }, { msgId: `test-hook-${hook.hook_id}-${nextId++}` });
     return hook;
   }
 }

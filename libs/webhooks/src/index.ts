@@ -4,3 +4,4 @@ export * from './secrets';
 export * from './signature';
 export * from './retry-schedule';
 export * from './refused-ranges';
+export * from './secret-box';

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Subjects } from '@posthooks/contracts';
+import { isSealed, SecretBox } from '@posthooks/webhooks';
 import { EntityManager } from 'typeorm';
 import { ChangeRecorder } from '../changes/change-recorder';
 import { DisabledReason, HookRow, HookSecretRow } from '../database/rows';
@@ -10,7 +11,10 @@ import { DisabledReason, HookRow, HookSecretRow } from '../database/rows';
  */
 @Injectable()
 export class HookChanges {
-  constructor(private readonly changes: ChangeRecorder) {}
+  constructor(
+    private readonly changes: ChangeRecorder,
+    private readonly secretBox: SecretBox,
+  ) {}
 
   async record(m: EntityManager, hook: HookRow, action: string, actor: string, deleted = false): Promise<void> {
     const secrets = deleted
@@ -30,7 +34,9 @@ export class HookChanges {
         url: hook.url,
         disabled_at: hook.disabled_at?.toISOString() ?? null,
         disabled_reason: hook.disabled_reason,
-        secrets: secrets.map((s) => ({ secret: s.secret, expires_at: s.expires_at?.toISOString() ?? null })),
+        // Sealed as stored. A row still in clear (written before SECRETS_KEY, not yet
+        // resealed at start) is sealed here, so no secret ever reaches REGISTRY in clear.
+        secrets: secrets.map((s) => ({ secret: isSealed(s.secret) ? s.secret : this.secretBox.seal(s.secret), expires_at: s.expires_at?.toISOString() ?? null })),
         deleted,
       },
     });

@@ -3,7 +3,7 @@ import { HookRegistryEnv } from '@posthooks/config';
 import { ErrorBodies, isEntitled, simpleError, Subjects } from '@posthooks/contracts';
 import { EventPublisher } from '@posthooks/messaging';
 import { randomUUID } from 'node:crypto';
-import { checkHookUrl, generateSigningSecret } from '@posthooks/webhooks';
+import { checkHookUrl, generateSigningSecret, SecretBox } from '@posthooks/webhooks';
 import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import { AccountsService } from '../accounts/accounts.service';
 import { AccountCaller } from '../auth/guards';
@@ -42,6 +42,7 @@ export class HooksService {
     private readonly relay: OutboxRelay,
     private readonly publisher: EventPublisher,
     @Inject(HookRegistryEnv) private readonly env: HookRegistryEnv,
+    private readonly secretBox: SecretBox,
   ) {}
 
   /** Asks the dispatcher for a `ping` to the hook, through the normal delivery path. */
@@ -63,8 +64,9 @@ export class HooksService {
       if (!destination) throw notFound();
       if (!isEntitled(account.plan, account.trial_ends_at)) throw notEntitled();
       const hook = await this.insertIntoFreeSlot(m, caller.accountId, body.destination_id, body.url);
+      // Shown in clear once, in this answer; stored sealed under SECRETS_KEY (SPEC §12).
       const secret = generateSigningSecret();
-      await m.query('INSERT INTO hook_secrets (hook_id, secret) VALUES ($1, $2)', [hook.id, secret]);
+      await m.query('INSERT INTO hook_secrets (hook_id, secret) VALUES ($1, $2)', [hook.id, this.secretBox.seal(secret)]);
       await this.hookChanges.record(m, hook, 'hook.created', caller.label);
       return { ...hookView(hook), secret };
     });
@@ -136,7 +138,7 @@ export class HooksService {
       await m.query('DELETE FROM hook_secrets WHERE hook_id = $1 AND expires_at IS NOT NULL', [id]);
       await m.query(`UPDATE hook_secrets SET expires_at = now() + interval '${ROTATION_GRACE}' WHERE hook_id = $1 AND expires_at IS NULL`, [id]);
       const secret = generateSigningSecret();
-      await m.query('INSERT INTO hook_secrets (hook_id, secret) VALUES ($1, $2)', [id, secret]);
+      await m.query('INSERT INTO hook_secrets (hook_id, secret) VALUES ($1, $2)', [id, this.secretBox.seal(secret)]);
       await this.hookChanges.record(m, hook, 'hook.secret_rotated', caller.label);
       return { secret };
     });
