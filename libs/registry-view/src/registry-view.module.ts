@@ -1,5 +1,5 @@
-import { CanActivate, createParamDecorator, DynamicModule, ExecutionContext, HttpException, Inject, Injectable, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { ErrorBodies, Subject } from '@posthooks/contracts';
+import { CanActivate, createParamDecorator, DynamicModule, ExecutionContext, Inject, Injectable, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Subject } from '@posthooks/contracts';
 import { NATS_CONNECTION, NatsNaming } from '@posthooks/messaging';
 import { FailedAuthGate } from '@posthooks/runtime';
 import { hashApiKey } from '@posthooks/webhooks';
