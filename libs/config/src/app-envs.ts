@@ -9,6 +9,22 @@ import { ServiceEnv } from './service-env';
 // for the same reason as in ServiceEnv.
 /* eslint-disable @typescript-eslint/no-inferrable-types */
 
+/** A number of days (a trial, a retention age): a positive whole number. */
+function IsDays(): PropertyDecorator {
+  return (target, key) => {
+    IsInt({ message: 'must be a positive integer (days)' })(target, key);
+    Min(1, { message: 'must be a positive integer (days)' })(target, key);
+  };
+}
+
+/** How often a retention sweep runs: at least a second. */
+function IsSweepInterval(): PropertyDecorator {
+  return (target, key) => {
+    IsInt({ message: 'must be an integer of at least 1000 (milliseconds)' })(target, key);
+    Min(1000, { message: 'must be an integer of at least 1000 (milliseconds)' })(target, key);
+  };
+}
+
 export class IngestGatewayEnv extends ServiceEnv {
   override PORT: number = 3001;
 
@@ -84,8 +100,7 @@ export class HookRegistryEnv extends ServiceEnv {
   @IsBoolean({ message: 'must be true, false, 1 or 0' })
   ALLOW_PRIVATE_TARGETS: boolean = false;
 
-  @IsInt({ message: 'must be a positive integer (days)' })
-  @Min(1, { message: 'must be a positive integer (days)' })
+  @IsDays()
   TRIAL_DAYS: number = 14;
 
   /** How often ended trials are looked for, so they take effect without any API call. */
@@ -94,13 +109,11 @@ export class HookRegistryEnv extends ServiceEnv {
   TRIAL_CHECK_INTERVAL_MS: number = 60_000;
 
   /** Audit rows older than this many days are removed (SPEC §12). */
-  @IsInt({ message: 'must be a positive integer (days)' })
-  @Min(1, { message: 'must be a positive integer (days)' })
+  @IsDays()
   AUDIT_RETENTION_DAYS: number = 365;
 
   /** How often the retention sweep runs. */
-  @IsInt({ message: 'must be an integer of at least 1000 (milliseconds)' })
-  @Min(1000, { message: 'must be an integer of at least 1000 (milliseconds)' })
+  @IsSweepInterval()
   RETENTION_SWEEP_MS: number = 60 * 60_000;
 }
 
@@ -129,13 +142,11 @@ export class LoadSimulatorEnv extends ServiceEnv {
   SCHEDULE_MIN_EVERY_MS: number = 60_000;
 
   /** Rows of each integration's `_sdc_rejected` older than this many days are removed (SPEC §12). */
-  @IsInt({ message: 'must be a positive integer (days)' })
-  @Min(1, { message: 'must be a positive integer (days)' })
+  @IsDays()
   RETENTION_DAYS: number = 30;
 
   /** How often the retention sweep runs. */
-  @IsInt({ message: 'must be an integer of at least 1000 (milliseconds)' })
-  @Min(1000, { message: 'must be an integer of at least 1000 (milliseconds)' })
+  @IsSweepInterval()
   RETENTION_SWEEP_MS: number = 60 * 60_000;
 }
 
@@ -194,13 +205,11 @@ export class DispatcherEnv extends ServiceEnv {
   DELIVERY_POLL_MS: number = 250;
 
   /** Final deliveries (and their attempts) older than this many days are removed (SPEC §12). */
-  @IsInt({ message: 'must be a positive integer (days)' })
-  @Min(1, { message: 'must be a positive integer (days)' })
+  @IsDays()
   RETENTION_DAYS: number = 30;
 
   /** How often the retention sweep runs. */
-  @IsInt({ message: 'must be an integer of at least 1000 (milliseconds)' })
-  @Min(1000, { message: 'must be an integer of at least 1000 (milliseconds)' })
+  @IsSweepInterval()
   RETENTION_SWEEP_MS: number = 60 * 60_000;
 }
 
@@ -248,13 +257,11 @@ export class EmailNotifierEnv extends ServiceEnv {
   EMAIL_DIGEST_WINDOW_MS: number = 60 * 60_000;
 
   /** Sent, rejected and cancelled emails, and undeliverable records, older than this many days are removed (SPEC §12). */
-  @IsInt({ message: 'must be a positive integer (days)' })
-  @Min(1, { message: 'must be a positive integer (days)' })
+  @IsDays()
   RETENTION_DAYS: number = 30;
 
   /** How often the retention sweep runs. */
-  @IsInt({ message: 'must be an integer of at least 1000 (milliseconds)' })
-  @Min(1000, { message: 'must be an integer of at least 1000 (milliseconds)' })
+  @IsSweepInterval()
   RETENTION_SWEEP_MS: number = 60 * 60_000;
 }
 
