@@ -105,13 +105,25 @@ describe('compacted REGISTRY', () => {
     await tombstones.sweep();
     expect(await messagesOn(`${Subjects.HookChanged}.${gone.id}`)).toBe(1);
 
-    // Seen from past the horizon: it goes; the live hook, its destination and account stay.
+    // Past the horizon, but the stream's last message: kept (a view's start waits for the last sequence).
     const later = new Date(Date.now() + (r.env.REGISTRY_TOMBSTONE_DAYS + 1) * DAY_MS);
+    expect((await tombstones.sweep(later)).registry_tombstones).toBe(0);
+    expect(await messagesOn(`${Subjects.HookChanged}.${gone.id}`)).toBe(1);
+
+    // Once something followed it: it goes; the live hook, its destination and account stay.
+    await r.hook(a.key, d);
+    await r.published();
     expect((await tombstones.sweep(later)).registry_tombstones).toBeGreaterThanOrEqual(1);
     expect(await messagesOn(`${Subjects.HookChanged}.${gone.id}`)).toBe(0);
     expect(await messagesOn(`${Subjects.HookChanged}.${live.id}`)).toBe(1);
     expect(await messagesOn(`${Subjects.DestinationChanged}.${d}`)).toBe(1);
     expect(await messagesOn(`${Subjects.AccountChanged}.${a.id}`)).toBe(1);
+    // A view started now catches up without it.
+    const view = new RegistryView(box);
+    const follower = await followRegistry(nc, naming, view);
+    await follower.caughtUp;
+    await follower.stop();
+    expect([view.hooks.has(live.id), view.hooks.has(gone.id)]).toEqual([true, false]);
   });
 });
 

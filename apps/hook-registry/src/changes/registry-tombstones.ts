@@ -54,7 +54,8 @@ export class RegistryTombstones extends RetentionSweep {
     let purged = 0;
     for (const kind of ENDING_KINDS) {
       const prefix = `${this.naming.subject(kind.subject)}.`;
-      const subjects = Object.keys((await jsm.streams.info(stream, { subjects_filter: `${prefix}*` })).state.subjects ?? {});
+      const info = await jsm.streams.info(stream, { subjects_filter: `${prefix}*` });
+      const subjects = Object.keys(info.state.subjects ?? {});
       const ids = subjects.map((s) => Number(s.slice(prefix.length))).filter((id) => Number.isSafeInteger(id));
       const live = new Set((await this.db.query<{ id: number }[]>(kind.live, [ids])).map((r) => Number(r.id)));
       for (const id of ids) {
@@ -69,6 +70,9 @@ export class RegistryTombstones extends RetentionSweep {
           continue;
         }
         if (!isExpiredTombstone(kind.subject, event, last.time, now, this.env.REGISTRY_TOMBSTONE_DAYS)) continue;
+        // Never the stream's last message: a view's start is caught up when it reaches the
+        // last sequence (libs/registry-view follow-registry.ts). It goes at a later sweep.
+        if (last.seq >= info.state.last_seq) continue;
         purged += (await jsm.streams.purge(stream, { filter: subject })).purged;
       }
     }
