@@ -67,7 +67,7 @@ function credsFiles(dir: string): Credentials {
 
 /** Subjects each service must not publish (SPEC §12): refused by the server, nothing stored. */
 const FORBIDDEN: Record<ServiceName, string[]> = {
-  'ingest-gateway': ['registry.api_key.changed', 'registry.hook.changed', 'hook.gone', 'hook.undeliverable', 'table.loaded', 'deadletter.table.loaded'],
+  'ingest-gateway': ['registry.api_key.changed', 'registry.api_key.changed.1', 'registry.hook.changed', 'registry.hook.changed.1', 'hook.gone', 'hook.undeliverable', 'table.loaded', 'deadletter.table.loaded'],
   'load-simulator': ['registry.account.changed', 'hook.undeliverable', 'ingest.records', 'hook.test'],
   dispatcher: ['registry.hook.changed', 'ingest.records', 'table.loaded', 'hook.test'],
   'email-notifier': ['registry.account.changed', 'hook.gone', 'table.loaded', 'ingest.records'],
@@ -164,15 +164,20 @@ describe.each([
     const gateway = await as('ingest-gateway');
     const jsm = await gateway.jetstreamManager();
     // What it needs works (so what follows is refused by permission, not by a broken client).
-    const keys = await gateway.jetstream().consumers.get('REGISTRY', { filterSubjects: 'registry.api_key.changed' });
-    expect((await keys.next({ expires: 5000 }))?.subject).toBe('registry.api_key.changed');
+    // Compacted REGISTRY: each key on its own subject, read with a wildcard filter.
+    const keys = await gateway.jetstream().consumers.get('REGISTRY', { filterSubjects: 'registry.api_key.changed.*' });
+    expect((await keys.next({ expires: 5000 }))?.subject).toMatch(/^registry\.api_key\.changed\.\d+$/);
 
     const outcomes = {
       'a consumer on hooks': await refusal(jsm.consumers.add('REGISTRY', { name: 'peek_hooks', filter_subject: 'registry.hook.changed', ack_policy: AckPolicy.None })),
+      'a consumer on every hook': await refusal(jsm.consumers.add('REGISTRY', { name: 'peek_hooks_all', filter_subject: 'registry.hook.changed.*', ack_policy: AckPolicy.None })),
+      'a consumer on every kind': await refusal(jsm.consumers.add('REGISTRY', { name: 'peek_kinds', filter_subject: 'registry.*.changed.*', ack_policy: AckPolicy.None })),
+      'a consumer on registry.>': await refusal(jsm.consumers.add('REGISTRY', { name: 'peek_gt', filter_subject: 'registry.>', ack_policy: AckPolicy.None })),
       'a consumer on the whole stream': await refusal(jsm.consumers.add('REGISTRY', { name: 'peek_all', ack_policy: AckPolicy.None })),
       'a durable consumer': await refusal(jsm.consumers.add('REGISTRY', { durable_name: 'peek_durable', ack_policy: AckPolicy.None })),
       'a message by sequence': await refusal(jsm.streams.getMessage('REGISTRY', { seq: 1 })),
       'the last hook message': await refusal(jsm.streams.getMessage('REGISTRY', { last_by_subj: 'registry.hook.changed' })),
+      'the last message of hook 1': await refusal(jsm.streams.getMessage('REGISTRY', { last_by_subj: 'registry.hook.changed.1' })),
       'the list of consumers': await refusal(jsm.consumers.list('REGISTRY').next()),
       'a dead letter': await refusal(jsm.streams.getMessage('DEADLETTER', { seq: 1 })),
       'purging REGISTRY': await refusal(jsm.streams.purge('REGISTRY')),

@@ -76,7 +76,8 @@ export class Dispatcher {
   /** A change of an existing hook, as the registry would publish it (disable, re-enable, ...). */
   async changeHook(hook: HookChangedEvent, changes: Partial<HookChangedEvent>): Promise<HookChangedEvent> {
     const changed = { ...hook, ...changes, changed_at: new Date().toISOString() };
-    await this.publisher.publish(Subjects.HookChanged, changed, { msgId: `test-hook-change-${hook.hook_id}-${nextId++}` });
+    // On the hook's own subject, as the registry publishes it (compacted REGISTRY).
+    await this.publisher.publish(Subjects.HookChanged, changed, { msgId: `test-hook-change-${hook.hook_id}-${nextId++}`, key: String(hook.hook_id) });
     const seen = () => {
       const now = this.view.hooks.get(hook.hook_id) as unknown as Record<string, unknown> | undefined;
       return now !== undefined && Object.entries(changes).every(([k, v]) => JSON.stringify(now[k]) === JSON.stringify(v));

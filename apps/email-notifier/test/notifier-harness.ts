@@ -89,7 +89,8 @@ export class Notifier {
   }
 
   private async setAccount(a: AccountChangedEvent): Promise<void> {
-    await this.publisher.publish(Subjects.AccountChanged, a, { msgId: `acct-${a.account_id}-${a.changed_at}-${a.undeliverable_email}` });
+    // On the account's own subject, as the registry publishes it (compacted REGISTRY).
+    await this.publisher.publish(Subjects.AccountChanged, a, { msgId: `acct-${a.account_id}-${a.changed_at}-${a.undeliverable_email}`, key: String(a.account_id) });
     await waitFor('the view to know the account', () => this.view.accounts.get(a.account_id)?.undeliverable_email === a.undeliverable_email);
   }
 

@@ -11,6 +11,8 @@ import { CallerGuard } from './auth/guards';
 import { KnownApiKeys } from './auth/known-api-keys';
 import { ChangeRecorder } from './changes/change-recorder';
 import { OutboxRelay } from './changes/outbox-relay';
+import { RegistryLayoutUpgrade } from './changes/registry-layout-upgrade';
+import { RegistryTombstones } from './changes/registry-tombstones';
 import { Init1764000000000 } from './database/migrations/1764000000000-init';
 import { OutboxSetAside1764001300000 } from './database/migrations/1764001300000-outbox-set-aside';
 import { AuditByAge1764001510000 } from './database/migrations/1764001510000-audit-by-age';
@@ -46,6 +48,9 @@ export class AppModule {
         HooksService,
         TrialExpiry,
         AuditRetention,
+        // Compacted REGISTRY (SPEC §12): the old layout upgraded at start, tombstones aged out.
+        RegistryLayoutUpgrade,
+        RegistryTombstones,
       ],
     };
   }

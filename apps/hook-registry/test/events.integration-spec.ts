@@ -40,6 +40,10 @@ describe('registry events', () => {
   }
 
   it('publishes each change with the label of the key that made it, and audits it', async () => {
+    // Every publish, in order, as it goes by (the stream keeps each object's last one only).
+    const seen: { wire: string; subject: string; event: Record<string, unknown> }[] = [];
+    const sub = nc.subscribe(naming.subject('registry.>'), { callback: (_, m) => seen.push({ wire: m.subject, subject: naming.logical(m.subject)!, event: m.json<Record<string, unknown>>() }) });
+    await nc.flush();
     const a = await r.account('advanced');
     const alice = (await r.call<{ api_key: string }>('POST', `/v1/accounts/${a.id}/api-keys`, { token: TEST_ADMIN_TOKEN, json: { label: 'alice' } })).body.api_key;
     const d = await r.destination(alice);
@@ -49,7 +53,23 @@ describe('registry events', () => {
     await r.call('DELETE', `${HOOKS}/${h.id}`, { token: alice });
     await r.call('PUT', `/v1/accounts/${a.id}/plan`, { token: TEST_ADMIN_TOKEN, json: { plan: 'standard' } });
 
-    const mine = (await streamEvents()).filter((e) => e.event.account_id === a.id);
+    await r.published();
+    const ofA = () => seen.filter((e) => e.event.account_id === a.id);
+    await waitFor('the 9 changes to go by', () => ofA().length >= 9);
+    sub.unsubscribe();
+    const mine = ofA();
+    // Each on its object's own subject.
+    expect(mine.map((e) => e.wire)).toEqual(mine.map((e) => naming.subject(`${e.subject}.${String(e.event[({ 'registry.account.changed': 'account_id', 'registry.api_key.changed': 'key_id', 'registry.destination.changed': 'destination_id', 'registry.hook.changed': 'hook_id' } as Record<string, string>)[e.subject]])}`)));
+    // The stream keeps the last message of each object only (compacted, SPEC §12).
+    const kept = (await streamEvents()).filter((e) => e.event.account_id === a.id);
+    expect(kept.map((e) => [e.subject, e.event.changed_by])).toEqual([
+      [Subjects.ApiKeyChanged, 'admin'],
+      [Subjects.ApiKeyChanged, 'admin'],
+      [Subjects.DestinationChanged, 'alice'],
+      [Subjects.HookChanged, 'alice'],
+      [Subjects.AccountChanged, 'admin'],
+    ]);
+    expect(kept.find((e) => e.subject === Subjects.HookChanged)?.event.deleted).toBe(true);
     expect(mine.map((e) => [e.subject, e.event.changed_by])).toEqual([
       [Subjects.AccountChanged, 'admin'],
       [Subjects.ApiKeyChanged, 'admin'],

@@ -112,6 +112,15 @@ export class HookRegistryEnv extends ServiceEnv {
   @IsDays()
   AUDIT_RETENTION_DAYS: number = 365;
 
+  /**
+   * The last message of a deleted hook or destination, or of a revoked API key, stays on
+   * REGISTRY this many days (so a view that was away learns the deletion), then its
+   * subject is purged (compacted REGISTRY, SPEC §12).
+   */
+  @IsInt({ message: 'must be a positive integer (days)' })
+  @Min(1, { message: 'must be a positive integer (days)' })
+  REGISTRY_TOMBSTONE_DAYS: number = 7;
+
   /** How often the retention sweep runs. */
   @IsSweepInterval()
   RETENTION_SWEEP_MS: number = 60 * 60_000;

@@ -23,7 +23,8 @@ export type Subject = (typeof Subjects)[keyof typeof Subjects];
 /**
  * What the ingest-gateway (the internet-facing service) reads of REGISTRY: API keys and
  * destinations, never a hook or its secrets. Its NATS user may only create REGISTRY
- * consumers filtered on these (k8s/base/nats-permissions.conf).
+ * consumers filtered on these, with the object id after them (`registry.api_key.changed.*`,
+ * k8s/base/nats/permissions.conf).
  */
 export const GATEWAY_REGISTRY_SUBJECTS: readonly Subject[] = [Subjects.ApiKeyChanged, Subjects.DestinationChanged];
 
@@ -50,7 +51,33 @@ export type StreamName = keyof typeof Streams;
  * Subjects that may be published with a key after them (`ingest.records.42`): the same
  * event, handled as the subject itself.
  */
-export const KEYED_SUBJECTS: readonly Subject[] = [Subjects.IngestRecords];
+export const KEYED_SUBJECTS: readonly Subject[] = [Subjects.IngestRecords, Subjects.AccountChanged, Subjects.ApiKeyChanged, Subjects.DestinationChanged, Subjects.HookChanged];
+
+/**
+ * REGISTRY is compacted (SPEC §12): each object's events go on a subject of its own,
+ * `<subject>.<object id>` (`registry.hook.changed.42`), and the stream keeps the last
+ * message of each subject only, so a view's start replays current state, not history.
+ * The id field of each registry event, which is the key after its subject.
+ */
+export const REGISTRY_OBJECT_ID = {
+  [Subjects.AccountChanged]: 'account_id',
+  [Subjects.ApiKeyChanged]: 'key_id',
+  [Subjects.DestinationChanged]: 'destination_id',
+  [Subjects.HookChanged]: 'hook_id',
+} as const;
+
+export type RegistrySubject = keyof typeof REGISTRY_OBJECT_ID;
+
+export function isRegistrySubject(subject: string): subject is RegistrySubject {
+  return subject in REGISTRY_OBJECT_ID;
+}
+
+/** The object id a registry event is keyed by on REGISTRY. */
+export function registryObjectId(subject: RegistrySubject, event: object): number {
+  const id = (event as Record<string, unknown>)[REGISTRY_OBJECT_ID[subject]];
+  if (typeof id !== 'number') throw new Error(`${subject} event without ${REGISTRY_OBJECT_ID[subject]}`);
+  return id;
+}
 
 /** Headers the dead-letter publish adds, so an operator can see why and from where. */
 export const DeadLetterHeaders = {

@@ -65,6 +65,10 @@ export function streamConfig(stream: StreamName, naming: NatsNaming, replicas: n
     max_bytes: stream === 'REGISTRY' ? -1 : limits[stream],
     // Nats-Msg-Id de-duplication window: a publisher retrying within it is stored once.
     duplicate_window: nanos(2 * 60 * 1000),
+    // REGISTRY is compacted: one subject per object, its last message only (SPEC §12).
+    // An in-place update; nats-server 2.9 does not trim what is there already, so the
+    // hook-registry purges the old layout at start (apps/hook-registry/src/changes/registry-compaction.ts).
+    ...(stream === 'REGISTRY' ? { max_msgs_per_subject: 1 } : {}),
     num_replicas: replicas,
   };
 }

@@ -33,9 +33,10 @@ export interface RegistryFollower {
  * message with an ordered consumer (ephemeral, in order, no acks), so a service that
  * restarts rebuilds its view from the stream alone.
  *
- * `subjects` narrows what the view reads to those logical subjects, one ordered consumer
- * each (nats-server 2.9 has one filter per consumer): a service whose NATS user may only
- * create consumers on those (the ingest-gateway, k8s/base/nats-permissions.conf) never
+ * `subjects` narrows what the view reads to those logical subjects (each with any object
+ * id after it, `registry.api_key.changed.*`), one ordered consumer each (nats-server 2.9
+ * has one filter per consumer): a service whose NATS user may only
+ * create consumers on those (the ingest-gateway, k8s/base/nats/permissions.conf) never
  * receives the others. Each object's events stay in order, which is all the view needs
  * (each event carries its object's full state). Without `subjects`, the whole stream.
  *
@@ -116,10 +117,12 @@ export async function followRegistry(nc: NatsConnection, naming: NatsNaming, vie
     await start(undefined, lastAtStart, (msg) => msg.seq >= lastAtStart);
   } else {
     for (const subject of subjects) {
-      const filter = naming.subject(subject);
+      // Every object of the kind: each is on its own subject (`registry.api_key.changed.42`).
+      const filter = `${naming.subject(subject)}.*`;
       const state = (await jsm.streams.info(stream, { subjects_filter: filter })).state;
+      const atStart = Object.values(state.subjects ?? {}).reduce((sum, n) => sum + n, 0);
       // Caught up once a message has none pending after it: all that was there at start is applied.
-      await start(filter, state.subjects?.[filter] ?? 0, (msg) => msg.info.pending === 0);
+      await start(filter, atStart, (msg) => msg.info.pending === 0);
     }
   }
 

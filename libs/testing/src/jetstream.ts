@@ -19,7 +19,9 @@ export async function streamMessages(jsm: JetStreamManager, namespace: string, s
     // A message may have been removed (its age, or its consumer's ack on a work-queue
     // stream: LOADS, INGEST, NOTIFY, DELIVERIES): skip the gap.
     const m = await jsm.streams.getMessage(name, { seq }).catch(() => undefined);
-    if (m && (subject === undefined || m.subject === (namespace ? `${namespace}.${subject}` : subject))) out.push(m);
+    // A keyed subject (`registry.hook.changed.42`, `ingest.records.7.52`) counts as its subject.
+    const wanted = subject === undefined ? undefined : namespace ? `${namespace}.${subject}` : subject;
+    if (m && (wanted === undefined || m.subject === wanted || m.subject.startsWith(`${wanted}.`))) out.push(m);
   }
   return out;
 }

@@ -1,4 +1,4 @@
-import { EventOf, HookChangedEvent, Plan, Subject, Subjects, validateEvent } from '@posthooks/contracts';
+import { EventOf, HookChangedEvent, isRegistrySubject, Plan, registryObjectId, Subject, Subjects, validateEvent } from '@posthooks/contracts';
 import { generateApiKey, generateSigningSecret, hashApiKey, isSealed, SecretBox } from '@posthooks/webhooks';
 import { TEST_SECRETS_KEY } from './test-env';
 import type { JetStreamClient, NatsConnection } from 'nats';
@@ -20,7 +20,9 @@ export class RegistryEvents {
     publish: async <S extends Subject>(subject: S, event: EventOf<S>, opts: { msgId: string }) => {
       const checked = validateEvent(subject, event);
       if (!checked.ok) throw new Error(checked.reason);
-      await this.js.publish(this.namespace ? `${this.namespace}.${subject}` : subject, JSON.stringify(event), { msgID: opts.msgId });
+      // On the object's own subject (`registry.hook.changed.42`): REGISTRY is compacted.
+      const keyed = isRegistrySubject(subject) ? `${subject}.${registryObjectId(subject, event)}` : subject;
+      await this.js.publish(this.namespace ? `${this.namespace}.${keyed}` : keyed, JSON.stringify(event), { msgID: opts.msgId });
     },
   };
 

@@ -127,7 +127,7 @@ export class AccountsService {
     this.relay.kick();
   }
 
-  private recordAccount(m: EntityManager, a: AccountRow, action: string, actor: string) {
+  recordAccount(m: EntityManager, a: AccountRow, action: string, actor: string) {
     return this.changes.record(m, {
       actor,
       action,
@@ -146,7 +146,7 @@ export class AccountsService {
     });
   }
 
-  private async recordKey(m: EntityManager, k: ApiKeyRow, action: string, actor: string): Promise<ApiKeyEvent> {
+  async recordKey(m: EntityManager, k: ApiKeyRow, action: string, actor: string): Promise<ApiKeyEvent> {
     const event: ApiKeyEvent = { key_id: k.id, account_id: k.account_id, label: k.label, key_hash: k.key_hash, revoked_at: k.revoked_at?.toISOString() ?? null };
     await this.changes.record(m, { actor, action, accountId: k.account_id, objectType: 'api_key', objectId: k.id, subject: Subjects.ApiKeyChanged, event });
     return event;

@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { Subject, validateEvent } from '@posthooks/contracts';
+import { isRegistrySubject, registryObjectId, Subject, validateEvent } from '@posthooks/contracts';
 import { EventPublisher } from '@posthooks/messaging';
 import { Counter, Gauge } from 'prom-client';
 import { DataSource, EntityManager } from 'typeorm';
@@ -28,7 +28,8 @@ const PENDING = 'SELECT count(*) AS n FROM outbox WHERE set_aside_at IS NULL';
  * across replicas (a transaction advisory lock). Ids of one object's changes are in
  * commit order because every change takes the object's row lock before it records its
  * event (the id is drawn after the previous change of that object committed), so the
- * REGISTRY stream holds each object's changes in the order they happened. The message id
+ * REGISTRY stream holds each object's changes in the order they happened, each on the
+ * object's own subject, where the stream keeps the last one only (compacted, SPEC §12). The message id
  * is the outbox id: a crash between publish and delete re-publishes, and JetStream drops
  * the duplicate.
  *
@@ -122,7 +123,9 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     const checked = validateEvent(row.subject, row.payload);
     if (checked.ok) {
       try {
-        await this.publisher.publish(row.subject, row.payload, { msgId: `registry-outbox-${row.id}` });
+        // On the object's own subject (`registry.hook.changed.42`): REGISTRY keeps its last message only.
+        const key = isRegistrySubject(row.subject) ? String(registryObjectId(row.subject, row.payload)) : undefined;
+        await this.publisher.publish(row.subject, row.payload, { msgId: `registry-outbox-${row.id}`, key });
         return 'published';
       } catch (err) {
         const failure = classifyPublishFailure(err);

@@ -66,7 +66,7 @@ export class DestinationsService {
     return null;
   }
 
-  private record(m: EntityManager, d: DestinationRow, action: string, actor: string, deleted: boolean) {
+  record(m: EntityManager, d: DestinationRow, action: string, actor: string, deleted: boolean) {
     return this.changes.record(m, {
       actor,
       action,
