@@ -117,8 +117,7 @@ export class HookRegistryEnv extends ServiceEnv {
    * REGISTRY this many days (so a view that was away learns the deletion), then its
    * subject is purged (compacted REGISTRY, SPEC §12).
    */
-  @IsInt({ message: 'must be a positive integer (days)' })
-  @Min(1, { message: 'must be a positive integer (days)' })
+  @IsDays()
   REGISTRY_TOMBSTONE_DAYS: number = 7;
 
   /** How often the retention sweep runs. */
