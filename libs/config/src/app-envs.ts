@@ -65,6 +65,22 @@ export class IngestGatewayEnv extends ServiceEnv {
 
 const SECRETS_KEY_MESSAGE = `is required unless NODE_ENV=development, and ${SECRETS_KEY_RULE}`;
 
+/** SECRETS_KEY of a service that seals or opens secrets: required unless NODE_ENV=development, and then checked if given. */
+function IsRequiredSecretsKey(): PropertyDecorator {
+  return (target, key) => {
+    ValidateIf((env: ServiceEnv & { SECRETS_KEY?: string }) => env.NODE_ENV !== 'development' || env.SECRETS_KEY !== undefined)(target, key);
+    IsSecretsKey({ message: SECRETS_KEY_MESSAGE })(target, key);
+  };
+}
+
+/** SECRETS_KEY_PREVIOUS: optional, a comma-separated list of keys. */
+function IsPreviousSecretsKeys(): PropertyDecorator {
+  return (target, key) => {
+    IsOptional()(target, key);
+    IsSecretsKeyList()(target, key);
+  };
+}
+
 const ADMIN_TOKEN_RULE = 'is required unless NODE_ENV=development, at least 32 characters';
 
 export class HookRegistryEnv extends ServiceEnv {
@@ -86,13 +102,11 @@ export class HookRegistryEnv extends ServiceEnv {
    * creates one once in the git-ignored `.secrets-key`; a service that needs it and has
    * none refuses to start all the same.
    */
-  @ValidateIf((env: ServiceEnv & { SECRETS_KEY?: string }) => env.NODE_ENV !== 'development' || env.SECRETS_KEY !== undefined)
-  @IsSecretsKey({ message: SECRETS_KEY_MESSAGE })
+  @IsRequiredSecretsKey()
   SECRETS_KEY?: string;
 
   /** During a key rotation: the previous keys, comma-separated, still accepted for opening (README, "Rotating SECRETS_KEY"). */
-  @IsOptional()
-  @IsSecretsKeyList()
+  @IsPreviousSecretsKeys()
   SECRETS_KEY_PREVIOUS?: string;
 
   /** Lets hooks point at private, loopback and link-local addresses: local use only. */
@@ -167,13 +181,11 @@ export class DispatcherEnv extends ServiceEnv {
    * creates one once in the git-ignored `.secrets-key`; a service that needs it and has
    * none refuses to start all the same.
    */
-  @ValidateIf((env: ServiceEnv & { SECRETS_KEY?: string }) => env.NODE_ENV !== 'development' || env.SECRETS_KEY !== undefined)
-  @IsSecretsKey({ message: SECRETS_KEY_MESSAGE })
+  @IsRequiredSecretsKey()
   SECRETS_KEY?: string;
 
   /** During a key rotation: the previous keys, comma-separated, still accepted for opening (README, "Rotating SECRETS_KEY"). */
-  @IsOptional()
-  @IsSecretsKeyList()
+  @IsPreviousSecretsKeys()
   SECRETS_KEY_PREVIOUS?: string;
 
   @IsInt({ message: 'must be a positive integer (milliseconds)' })
