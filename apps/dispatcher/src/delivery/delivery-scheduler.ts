@@ -6,7 +6,7 @@ import { Claimed, DeliveryStore } from './delivery-store';
 import { DeliveryWorker } from './delivery-worker';
 import { FairShare, shareLimits } from './fair-share';
 
-/** A host the view no longer knows (the hook was deleted): its deliveries are cancelled at once. */
+/** The host of a hook the view no longer knows (deleted: its deliveries are cancelled at once), or whose URL does not parse (its attempt fails). */
 const UNKNOWN_HOST = '';
 
 /**
@@ -109,10 +109,11 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
   }
 
   private start(c: Claimed): void {
-    const holding = this.share.hold({ account: c.account_id, hook: c.hook_id, host: this.worker.hostOf(c.hook_id) ?? UNKNOWN_HOST });
+    const host = this.worker.hostOf(c.hook_id) ?? UNKNOWN_HOST;
+    const holding = this.share.hold({ account: c.account_id, hook: c.hook_id, host });
     deliveriesHeld.inc();
     const attempt = this.worker
-      .attempt(c, () => {
+      .attempt(c, host, () => {
         // The host can take another while this outcome is recorded.
         holding.leaveHost();
         this.wake();

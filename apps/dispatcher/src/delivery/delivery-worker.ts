@@ -60,11 +60,12 @@ export class DeliveryWorker {
   }
 
   /**
-   * Makes the attempt of a claimed delivery and records what came of it; `sent` is called
-   * once the send is over (before the outcome is recorded). Rejects only if Postgres does
-   * (the lease then runs out and the delivery is claimed again).
+   * Makes the attempt of a claimed delivery and records what came of it. `host` is the
+   * hook's host as the scheduler counted it (hostOf), the key of its slots; `sent` is
+   * called once the send is over (before the outcome is recorded). Rejects only if
+   * Postgres does (the lease then runs out and the delivery is claimed again).
    */
-  async attempt(c: Claimed, sent: () => void = () => undefined): Promise<void> {
+  async attempt(c: Claimed, host: string, sent: () => void): Promise<void> {
     const hook = this.view.hooks.get(c.hook_id);
     const start = beforeAttempt(this.statusOf(c, hook), c.round_attempts, this.schedule);
     if (start.action === 'cancel') {
@@ -76,7 +77,6 @@ export class DeliveryWorker {
       return;
     }
     const url = (hook as HookChangedEvent).url;
-    const host = this.hostOf(c.hook_id) ?? url;
     // The host's slot is held for the send alone (holding it over a Postgres write halved
     // bench/dispatch). A host that stays busy (a slow endpoint) gets its delivery back.
     if (!(await this.slots.take(host, this.slotWaitMs))) return this.store.giveBack(c);
