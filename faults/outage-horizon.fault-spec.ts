@@ -30,6 +30,22 @@ function hostile(clientId: number): [string, string][] {
 }
 
 /**
+ * What the loader holds when records are missing: its INGEST consumer (waiting, unacked,
+ * redelivered) and what its Postgres sessions are doing (a flush waiting on a lock or left
+ * idle in a transaction would show here). Said only on failure, for the next reader.
+ */
+async function loaderState(s: Scenario, db: Client): Promise<string> {
+  const jsm = await s.nc.jetstreamManager();
+  const consumers = await jsm.consumers.list(`${s.ns.toUpperCase()}_INGEST`).next().catch(() => []);
+  const lines = consumers.map((c) => `consumer ${c.name}: pending ${c.num_pending}, ack pending ${c.num_ack_pending}, redelivered ${c.num_redelivered}, waiting pulls ${c.num_waiting}`);
+  const sessions = await db
+    .query<{ state: string; wait: string; age: string; query: string }>(`SELECT state, coalesce(wait_event_type || ':' || wait_event, '') AS wait, (now() - state_change)::text AS age, left(query, 120) AS query FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`)
+    .then((r) => r.rows.map((row) => `session ${row.state} ${row.wait} for ${row.age}: ${row.query}`))
+    .catch((err: Error) => [`pg_stat_activity: ${err.message}`]);
+  return [...lines, ...sessions].join('\n');
+}
+
+/**
  * SPEC §4 and issue 13 items 1 and 7, with the services as processes on a Postgres of
  * their own. First a 5,000-deep message on every subject the services consume: each is
  * dead-lettered once with its reason, and no process dies. Then Postgres stops for longer
@@ -114,7 +130,7 @@ describe('fault: hostile messages, then Postgres down longer than the dead-lette
         `all ${RECORDS} records loaded`,
         async () => (loaded = Number((await db.query(`SELECT count(*) AS n FROM "${integration.body.schema}".data`)).rows[0].n)) >= RECORDS,
         60_000,
-        async () => `loaded ${loaded}/${RECORDS}\n${await explain()}`,
+        async () => `loaded ${loaded}/${RECORDS}\n${await loaderState(s, db)}\n${await explain()}`,
       );
       // 4. A restarted service replays REGISTRY, the poison in it included.
       await stack.kill('dispatcher');
