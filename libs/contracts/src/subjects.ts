@@ -6,12 +6,19 @@
 export const Subjects = {
   TableLoaded: 'table.loaded',
   TableRejected: 'table.rejected',
+  /** A load of a table has begun (Precog's `run.started`); hooks get it only if they subscribe. */
+  LoadStarted: 'load.started',
   IngestRecords: 'ingest.records',
   HookUndeliverable: 'hook.undeliverable',
   /** dispatcher → registry: a receiver answered 410 Gone, disable the hook. */
   HookGone: 'hook.gone',
   /** registry → dispatcher: send a `ping` to one hook through the normal delivery path. */
   HookTest: 'hook.test',
+  /**
+   * registry → dispatcher, a core NATS request (no stream): send one ping to a hook now and
+   * answer with the receiver's answer (`PUT /v1/hooks/{id}/settings` with `"verify": true`).
+   */
+  HookVerify: 'hook.verify',
   AccountChanged: 'registry.account.changed',
   ApiKeyChanged: 'registry.api_key.changed',
   DestinationChanged: 'registry.destination.changed',
@@ -32,7 +39,7 @@ export const GATEWAY_REGISTRY_SUBJECTS: readonly Subject[] = [Subjects.ApiKeyCha
 export const DEADLETTER_SUBJECT_PREFIX = 'deadletter.';
 
 export const Streams = {
-  LOADS: { name: 'LOADS', subjects: [Subjects.TableLoaded, Subjects.TableRejected] },
+  LOADS: { name: 'LOADS', subjects: [Subjects.TableLoaded, Subjects.TableRejected, Subjects.LoadStarted] },
   // `ingest.records.<integration id>.<size class>` (the gateway's, so the stream counts each
   // integration's share) and plain `ingest.records` (what an older gateway published).
   INGEST: { name: 'INGEST', subjects: [Subjects.IngestRecords, `${Subjects.IngestRecords}.>`] },

@@ -85,3 +85,42 @@ export class LoadEvent {
   @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => LoadedTable)
   tables?: LoadedTable[];
 }
+
+/** One table of a `load.started` event: what is about to be written. */
+export class StartedTable {
+  @IsString() @IsNotEmpty() @MaxLength(255)
+  table_name: string;
+
+  @IsOptional() @IsString() @MaxLength(255)
+  destination_table_name?: string;
+}
+
+/**
+ * Body of `load.started` (SPEC §4): a load of the table has begun. The same three
+ * required fields as a load event; `started_at` defaults to when the dispatcher reads it.
+ */
+export class LoadStartedEvent {
+  @IsInt() @Min(1)
+  client_id: number;
+
+  @IsString() @IsNotEmpty() @MaxLength(255)
+  integration_name: string;
+
+  @IsString() @IsNotEmpty() @MaxLength(255)
+  table_name: string;
+
+  @IsOptional() @IsString() @IsNotEmpty() @MaxLength(255)
+  event_id?: string;
+
+  @IsOptional() @IsInt() @Min(1)
+  destination_id?: number;
+
+  @IsOptional() @IsDateString()
+  started_at?: string;
+
+  @IsOptional() @IsString() @MaxLength(255)
+  destination_table_name?: string;
+
+  @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => StartedTable)
+  tables?: StartedTable[];
+}
