@@ -85,6 +85,20 @@ describe('loading ingested records', () => {
     expect(await rows(i)).toEqual([expect.objectContaining({ id: '1', name: 'Ada', total: '9.5', paid: true, address: { city: 'Paris' }, tags: ['a'], _sdc_table_version: '0' })]);
   });
 
+  it('announces load.started before each flush writes, once per flush, before its load event', async () => {
+    const i = integration('id');
+    await ingest(i, [{ id: 1 }, { id: 2 }]);
+    await waitFor('the load event', async () => (await loadEvents(i)).length > 0);
+    const messages = (await streamMessages(jsm, naming.namespace, 'LOADS')).map((m) => ({ seq: m.seq, subject: naming.logical(m.subject), event: m.json<LoadEvent & { started_at?: string }>() }));
+    const started = messages.filter((m) => m.subject === Subjects.LoadStarted && m.event.event_id?.startsWith(`started-${i.id}-`));
+    const loaded = messages.filter((m) => m.event.event_id?.startsWith(`load-${i.id}-`));
+    expect(started).toHaveLength(1);
+    expect(started[0].event).toMatchObject({ client_id: 7, destination_id: 3, integration_name: 'shop', table_name: 'data', started_at: expect.any(String) });
+    // The same flush: the start's id names the same content as the load's.
+    expect(started[0].event.event_id!.slice('started-'.length)).toBe(loaded[0].event.event_id!.slice('load-'.length));
+    expect(started[0].seq).toBeLessThan(loaded[0].seq);
+  });
+
   it('keeps integers and decimals of one field in one numeric column', async () => {
     const i = integration('id');
     await ingest(i, [{ id: 1, amount: 0 }, { id: 2, amount: 1.5 }, { id: 3, amount: 2 ** 60 }]);

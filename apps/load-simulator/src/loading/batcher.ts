@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { LoadSimulatorEnv } from '@posthooks/config';
-import { IngestRecordsEvent, LoadEvent, Subjects } from '@posthooks/contracts';
+import { IngestRecordsEvent, LoadEvent, LoadStartedEvent, Subjects } from '@posthooks/contracts';
 import { EventPublisher } from '@posthooks/messaging';
 import { createHash } from 'node:crypto';
 import { loadSeconds, rowsLoaded } from '../metrics';
@@ -101,6 +101,7 @@ export class Batcher implements OnApplicationShutdown {
       const prepared = this.loader.prepare(schema, first.primary_key, records, new Date());
       await previous;
       writing();
+      await this.announceStart(waiting);
       const timer = loadSeconds.startTimer();
       const result = await this.loader.write(prepared);
       timer();
@@ -116,11 +117,30 @@ export class Batcher implements OnApplicationShutdown {
     }
   }
 
+  /**
+   * `load.started` before the flush writes (SPEC §4), for the one table it writes. Named
+   * after the flush's content like its load event, so a flush repeated after a crash or an
+   * outage announces its start once (Nats-Msg-Id, then the dispatcher's event_id).
+   */
+  private async announceStart(waiting: Waiting[]): Promise<void> {
+    const first = waiting[0].event;
+    const eventId = `started-${first.integration_id}-${flushKey(waiting)}`;
+    const event: LoadStartedEvent = Object.assign(new LoadStartedEvent(), {
+      event_id: eventId,
+      client_id: first.client_id,
+      destination_id: first.destination_id,
+      integration_name: first.integration_name,
+      table_name: 'data',
+      started_at: new Date().toISOString(),
+    });
+    await this.publisher.publish(Subjects.LoadStarted, event, { msgId: eventId });
+  }
+
   /** One event per flush: table.loaded if any row loaded, table.rejected if all were rejected. */
   private async announce(waiting: Waiting[], loaded: number, rejected: { reason: string }[], batchedAt: Date): Promise<void> {
     const first = waiting[0].event;
     // Named after its content, so a flush repeated after a crash announces the same event.
-    const eventId = `load-${first.integration_id}-${createHash('sha256').update(waiting.map((w) => `${w.event.request_id}:${w.event.part}`).sort().join(',')).digest('hex').slice(0, 24)}`;
+    const eventId = `load-${first.integration_id}-${flushKey(waiting)}`;
     const event: LoadEvent = Object.assign(new LoadEvent(), {
       event_id: eventId,
       client_id: first.client_id,
@@ -136,4 +156,9 @@ export class Batcher implements OnApplicationShutdown {
     });
     await this.publisher.publish(loaded > 0 ? Subjects.TableLoaded : Subjects.TableRejected, event, { msgId: eventId });
   }
+}
+
+/** What a flush holds, as a short stable key: the same messages make the same key, whatever their order. */
+function flushKey(waiting: Waiting[]): string {
+  return createHash('sha256').update(waiting.map((w) => `${w.event.request_id}:${w.event.part}`).sort().join(',')).digest('hex').slice(0, 24);
 }
