@@ -3,12 +3,18 @@
 // with a webhook on screen: https://localhost:4000/<any path>. It prints each webhook it
 // gets and whether its Standard Webhooks signature verified, with the secrets of the
 // hook(s) registered for that URL, which it learns from the REGISTRY stream as the
-// dispatcher does. Development only: its certificate comes from a throwaway CA in .demo/.
+// dispatcher does (sealed: it opens them with SECRETS_KEY, which `npm start` gives it).
+// Development only: its certificate comes from a throwaway CA in .demo/.
 import { createServer } from 'node:https';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { connect } from 'nats';
 import { Webhook } from 'standardwebhooks';
 import { demoTls } from './demo-tls.mjs';
+
+// The services' own SecretBox, from the build `npm start` makes first.
+const { SecretBox } = createRequire(import.meta.url)('../dist/libs/webhooks/src/secret-box.js');
+const secretBox = process.env.SECRETS_KEY ? new SecretBox(process.env.SECRETS_KEY, process.env.SECRETS_KEY_PREVIOUS ?? '') : undefined;
 
 const PORT = Number(process.env.DEMO_RECEIVER_PORT ?? 4000);
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -29,7 +35,38 @@ function apply(hook) {
 async function followHooks() {
   const nc = await connect({ servers: NATS_URL.split(',') });
   const consumer = await nc.jetstream().consumers.get(stream);
-  for await (const msg of await consumer.consume()) if (msg.subject === hookChanged) apply(msg.json());
+  // Each hook on a subject of its own (`registry.hook.changed.42`); the plain one from an older registry.
+  for await (const msg of await consumer.consume()) if (msg.subject === hookChanged || msg.subject.startsWith(`${hookChanged}.`)) apply(msg.json());
+}
+
+/** A signing secret as REGISTRY carries it: sealed under SECRETS_KEY (or in clear, from an older registry). */
+function openSecret(secret) {
+  if (secret.startsWith('whsec_') || !secretBox) return secret;
+  try {
+    return secretBox.open(secret);
+  } catch {
+    return undefined; // sealed under another key: this one cannot verify with it
+  }
+}
+
+/** One line about a webhook, whatever its event type. */
+function describe(e) {
+  const table = `${e.integration_name}.${e.source_root_table_name ?? e.tables?.[0]?.source_table_name ?? '?'}`;
+  const order = e.sequence === undefined ? '' : `, sequence ${e.sequence}`;
+  switch (e.event_type) {
+    case 'ping':
+      return `ping for hook ${e.hook_id} of client ${e.client_id}`;
+    case 'load.started':
+      return `load.started ${table} for client ${e.client_id} at ${e.started_at}${order}`;
+    case 'table.loaded':
+    case 'table.rejected': {
+      const rows = (e.tables ?? []).reduce((n, t) => n + (t.num_rows ?? 0), 0);
+      const rejected = (e.tables ?? []).reduce((n, t) => n + (t.num_rows_rejected ?? 0), 0);
+      return `${e.event_type} ${table} (${rows} rows, ${rejected} rejected) for client ${e.client_id}${order}`;
+    }
+    default:
+      return `${e.event_type ?? 'an event without event_type'} for client ${e.client_id}`;
+  }
 }
 
 function verify(url, body, headers) {
@@ -37,8 +74,10 @@ function verify(url, body, headers) {
   for (const [hookId, secrets] of Object.entries(secretsByUrl.get(url) ?? {})) {
     for (const { secret, expires_at } of secrets) {
       if (expires_at && Date.parse(expires_at) < now) continue;
+      const opened = openSecret(secret);
+      if (!opened) continue;
       try {
-        new Webhook(secret).verify(body, headers);
+        new Webhook(opened).verify(body, headers);
         return `signature verified (hook ${hookId})`;
       } catch {
         /* try the next secret */
@@ -57,9 +96,7 @@ createServer({ cert: readFileSync(tls.trusted.cert), key: readFileSync(tls.trust
     const url = `https://localhost:${PORT}${req.url}`;
     let summary = `${req.method} ${req.url}`;
     try {
-      const e = JSON.parse(body);
-      const rows = (e.tables ?? []).reduce((n, t) => n + (t.num_rows ?? 0), 0);
-      summary = `${e.event_type} ${e.integration_name}.${e.source_root_table_name} (${rows} rows) for client ${e.client_id}`;
+      summary = describe(JSON.parse(body));
     } catch {
       /* not JSON: print the request line */
     }
