@@ -107,11 +107,12 @@ createServer({ cert: readFileSync(tls.trusted.cert), key: readFileSync(tls.trust
 
 // The services create the REGISTRY stream as they start: until then, try again.
 async function followHooksWhenReady() {
-  for (;;) {
+  for (let said = false; ; said = true) {
     try {
       return await followHooks();
     } catch (err) {
-      console.error(`demo receiver waits for the REGISTRY stream at ${NATS_URL}: ${err.message}`);
+      // Said once: the registry creates the stream within seconds of its start.
+      if (!said) console.error(`demo receiver waits for the REGISTRY stream at ${NATS_URL}: ${err.message}`);
       await new Promise((r) => setTimeout(r, 2000));
     }
   }

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { connect } from 'nats';
 import pg from 'pg';
 import { withDemoCa } from './demo-tls.mjs';
+import { readableLine } from './log-lines.mjs';
 import { spawnService } from './service-command.cjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -26,6 +27,8 @@ const HINTS = {
 // Production sets none of these, and refuses that token (libs/config admin-token.ts).
 // In development the services listen on 127.0.0.1 only (HOST unset: listenHost).
 const development = !process.env.NODE_ENV || process.env.NODE_ENV === 'development';
+// People read development logs; production keeps the services' JSON lines (tools/log-lines.mjs).
+const readable = development && process.env.LOG_FORMAT !== 'json';
 if (development) {
   process.env.ADMIN_TOKEN ??= 'posthooks-dev-admin-token-change-me';
   process.env.ALLOW_PRIVATE_TARGETS ??= 'true';
@@ -87,8 +90,9 @@ function run(name, script, args = []) {
   // The service's Node flags (the gateway's heap limit) come from tools/service-command.cjs.
   const child = spawnService(name, { script, args, env: process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const label = name.padEnd(14);
+  const show = readable ? (line) => readableLine(name, line, { colors: process.stdout.isTTY === true }) : (line) => `${label} | ${line}`;
   for (const stream of [child.stdout, child.stderr]) {
-    createInterface({ input: stream }).on('line', (line) => process.stdout.write(`${label} | ${line}\n`));
+    createInterface({ input: stream }).on('line', (line) => process.stdout.write(`${show(line)}\n`));
   }
   child.on('exit', (code, signal) => {
     children.delete(name);
