@@ -67,11 +67,11 @@ function credsFiles(dir: string): Credentials {
 
 /** Subjects each service must not publish (SPEC §12): refused by the server, nothing stored. */
 const FORBIDDEN: Record<ServiceName, string[]> = {
-  'ingest-gateway': ['registry.api_key.changed', 'registry.api_key.changed.1', 'registry.hook.changed', 'registry.hook.changed.1', 'hook.gone', 'hook.undeliverable', 'table.loaded', 'deadletter.table.loaded'],
-  'load-simulator': ['registry.account.changed', 'hook.undeliverable', 'ingest.records', 'hook.test'],
-  dispatcher: ['registry.hook.changed', 'ingest.records', 'table.loaded', 'hook.test'],
-  'email-notifier': ['registry.account.changed', 'hook.gone', 'table.loaded', 'ingest.records'],
-  'hook-registry': ['hook.undeliverable', 'hook.gone', 'table.loaded', 'ingest.records'],
+  'ingest-gateway': ['registry.api_key.changed', 'registry.api_key.changed.1', 'registry.hook.changed', 'registry.hook.changed.1', 'hook.gone', 'hook.undeliverable', 'table.loaded', 'load.started', 'deadletter.table.loaded', 'hook.verify'],
+  'load-simulator': ['registry.account.changed', 'hook.undeliverable', 'ingest.records', 'hook.test', 'hook.verify'],
+  dispatcher: ['registry.hook.changed', 'ingest.records', 'table.loaded', 'load.started', 'hook.test', 'hook.verify'],
+  'email-notifier': ['registry.account.changed', 'hook.gone', 'table.loaded', 'load.started', 'ingest.records', 'hook.verify'],
+  'hook-registry': ['hook.undeliverable', 'hook.gone', 'table.loaded', 'load.started', 'ingest.records'],
 };
 
 const refusal = (p: Promise<unknown>) =>
@@ -193,6 +193,32 @@ describe.each([
       (err: { code?: string }) => err.code,
     );
     expect(ended).toBe('PERMISSIONS_VIOLATION');
+  });
+
+  it("carries hook.verify from the registry to the dispatcher and its answer back; no other service may listen to it or answer into the registry's inbox", async () => {
+    const registry = await as('hook-registry');
+    const dispatcher = await as('dispatcher');
+    // The dispatcher's responder (a queue group, as on every replica): answers once per request.
+    const responder = dispatcher.subscribe('hook.verify', { queue: 'dispatcher', callback: (_, m) => m.respond(JSON.stringify({ status_code: 204, duration_ms: 3, error: null, echo: m.string() })) });
+    await dispatcher.flush();
+    const reply = await registry.request('hook.verify', '{"event_id":"ping-1"}', { timeout: 10_000 });
+    expect(reply.json()).toEqual({ status_code: 204, duration_ms: 3, error: null, echo: '{"event_id":"ping-1"}' });
+    responder.unsubscribe();
+
+    const listens = async (s: ServiceName) => {
+      const sub = (await as(s)).subscribe('hook.verify');
+      return (async () => {
+        for await (const m of sub) void m;
+      })().then(
+        () => 'ended',
+        (err: { code?: string }) => err.code,
+      );
+    };
+    const outcomes: Record<string, string | undefined> = {};
+    for (const s of ['ingest-gateway', 'load-simulator', 'email-notifier', 'hook-registry'] as const) outcomes[`${s} listens to hook.verify`] = await listens(s);
+    // Outside a reply to a request it received, the dispatcher may not write into the registry's inbox.
+    outcomes['dispatcher publishes into the registry inbox'] = await refusal(dispatcher.request(`${inboxPrefixOf('hook-registry')}.forged`, '{}', { timeout: 5000 }));
+    expect(outcomes).toEqual(Object.fromEntries(Object.keys(outcomes).map((k) => [k, k.startsWith('dispatcher') ? 'refused' : 'PERMISSIONS_VIOLATION'])));
   });
 
   it('refuses anonymous clients and a wrong password', async () => {
