@@ -195,32 +195,6 @@ describe.each([
     expect(ended).toBe('PERMISSIONS_VIOLATION');
   });
 
-  it("carries hook.verify from the registry to the dispatcher and its answer back; no other service may listen to it or answer into the registry's inbox", async () => {
-    const registry = await as('hook-registry');
-    const dispatcher = await as('dispatcher');
-    // The dispatcher's responder (a queue group, as on every replica): answers once per request.
-    const responder = dispatcher.subscribe('hook.verify', { queue: 'dispatcher', callback: (_, m) => m.respond(JSON.stringify({ status_code: 204, duration_ms: 3, error: null, echo: m.string() })) });
-    await dispatcher.flush();
-    const reply = await registry.request('hook.verify', '{"event_id":"ping-1"}', { timeout: 10_000 });
-    expect(reply.json()).toEqual({ status_code: 204, duration_ms: 3, error: null, echo: '{"event_id":"ping-1"}' });
-    responder.unsubscribe();
-
-    const listens = async (s: ServiceName) => {
-      const sub = (await as(s)).subscribe('hook.verify');
-      return (async () => {
-        for await (const m of sub) void m;
-      })().then(
-        () => 'ended',
-        (err: { code?: string }) => err.code,
-      );
-    };
-    const outcomes: Record<string, string | undefined> = {};
-    for (const s of ['ingest-gateway', 'load-simulator', 'email-notifier', 'hook-registry'] as const) outcomes[`${s} listens to hook.verify`] = await listens(s);
-    // Outside a reply to a request it received, the dispatcher may not write into the registry's inbox.
-    outcomes['dispatcher publishes into the registry inbox'] = await refusal(dispatcher.request(`${inboxPrefixOf('hook-registry')}.forged`, '{}', { timeout: 5000 }));
-    expect(outcomes).toEqual(Object.fromEntries(Object.keys(outcomes).map((k) => [k, k.startsWith('dispatcher') ? 'refused' : 'PERMISSIONS_VIOLATION'])));
-  });
-
   it('refuses anonymous clients and a wrong password', async () => {
     const tls = credentials.server.tls ? { tls: { caFile: credentials.services.dispatcher.NATS_TLS_CA } } : {};
     const attempt = (opts: object) =>
