@@ -67,11 +67,11 @@ function credsFiles(dir: string): Credentials {
 
 /** Subjects each service must not publish (SPEC §12): refused by the server, nothing stored. */
 const FORBIDDEN: Record<ServiceName, string[]> = {
-  'ingest-gateway': ['registry.api_key.changed', 'registry.api_key.changed.1', 'registry.hook.changed', 'registry.hook.changed.1', 'hook.gone', 'hook.undeliverable', 'table.loaded', 'deadletter.table.loaded'],
-  'load-simulator': ['registry.account.changed', 'hook.undeliverable', 'ingest.records', 'hook.test'],
-  dispatcher: ['registry.hook.changed', 'ingest.records', 'table.loaded', 'hook.test'],
-  'email-notifier': ['registry.account.changed', 'hook.gone', 'table.loaded', 'ingest.records'],
-  'hook-registry': ['hook.undeliverable', 'hook.gone', 'table.loaded', 'ingest.records'],
+  'ingest-gateway': ['registry.api_key.changed', 'registry.api_key.changed.1', 'registry.hook.changed', 'registry.hook.changed.1', 'hook.gone', 'hook.undeliverable', 'table.loaded', 'load.started', 'deadletter.table.loaded', 'hook.verify'],
+  'load-simulator': ['registry.account.changed', 'hook.undeliverable', 'ingest.records', 'hook.test', 'hook.verify'],
+  dispatcher: ['registry.hook.changed', 'ingest.records', 'table.loaded', 'load.started', 'hook.test', 'hook.verify'],
+  'email-notifier': ['registry.account.changed', 'hook.gone', 'table.loaded', 'load.started', 'ingest.records', 'hook.verify'],
+  'hook-registry': ['hook.undeliverable', 'hook.gone', 'table.loaded', 'load.started', 'ingest.records'],
 };
 
 const refusal = (p: Promise<unknown>) =>

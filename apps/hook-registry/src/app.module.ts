@@ -16,10 +16,12 @@ import { RegistryTombstones } from './changes/registry-tombstones';
 import { Init1764000000000 } from './database/migrations/1764000000000-init';
 import { OutboxSetAside1764001300000 } from './database/migrations/1764001300000-outbox-set-aside';
 import { AuditByAge1764001510000 } from './database/migrations/1764001510000-audit-by-age';
+import { HookSettings1764002000000 } from './database/migrations/1764002000000-hook-settings';
 import { DestinationsController } from './destinations/destinations.controller';
 import { DestinationsService } from './destinations/destinations.service';
 import { HookChanges } from './hooks/hook-changes';
 import { HookSecretsReseal } from './hooks/hook-secrets-reseal';
+import { HookVerifier } from './hooks/hook-verifier';
 import { HookGoneController } from './hooks/hook-gone.controller';
 import { HookExtensionsController, StitchHooksController } from './hooks/hooks.controller';
 import { HooksService } from './hooks/hooks.service';
@@ -30,7 +32,7 @@ export class AppModule {
   static forRoot(env: HookRegistryEnv): DynamicModule {
     return {
       module: AppModule,
-      imports: coreModules(env, { service: 'hook-registry', schema: 'hook_registry', migrations: [Init1764000000000, OutboxSetAside1764001300000, AuditByAge1764001510000] }),
+      imports: coreModules(env, { service: 'hook-registry', schema: 'hook_registry', migrations: [Init1764000000000, OutboxSetAside1764001300000, AuditByAge1764001510000, HookSettings1764002000000] }),
       controllers: [AccountsController, DestinationsController, StitchHooksController, HookExtensionsController, HookGoneController],
       providers: [
         { provide: HookRegistryEnv, useValue: env },
@@ -46,6 +48,7 @@ export class AppModule {
         AccountsService,
         DestinationsService,
         HooksService,
+        HookVerifier,
         TrialExpiry,
         AuditRetention,
         // Compacted REGISTRY (SPEC §12): the old layout upgraded at start, tombstones aged out.

@@ -27,6 +27,8 @@ const ROUTES: Record<string, string[]> = {
   '/v1/destinations/{id}': ['delete'],
   [HOOKS]: ['get', 'post'],
   [`${HOOKS}/{id}`]: ['delete', 'put'],
+  '/v1/hooks/{id}': ['get'],
+  '/v1/hooks/{id}/settings': ['put'],
   '/v1/hooks/{id}/rotate-secret': ['post'],
   '/v1/hooks/{id}/test': ['post'],
 };
@@ -102,5 +104,32 @@ describe('GET /docs', () => {
     }
     const res = await r.call('POST', '/v1/accounts', { token: TEST_ADMIN_TOKEN, raw: '{' });
     expect(examples('/v1/accounts', 'post', 400)).toContainEqual(res.body);
+  });
+
+  it('documents the settings routes: the body, the masked hook, verify, and every error body the API sends', async () => {
+    const settings = '/v1/hooks/{id}/settings';
+    expect(doc.paths[settings].put.requestBody?.content['application/json'].schema).toMatchObject({
+      additionalProperties: false,
+      properties: { event_types: { items: { enum: ['table.loaded', 'table.rejected', 'load.started'] } }, headers: { maxProperties: 10 }, rate_limit_per_s: { minimum: 1, maximum: 1000 }, verify: { type: 'boolean' } },
+    });
+    expect(examples('/v1/hooks/{id}', 'get', 200)).toEqual([expect.objectContaining({ settings: expect.objectContaining({ headers: { 'X-Api-Key': '***' } }) })]);
+    expect(examples(settings, 'put', 200)).toContainEqual(expect.objectContaining({ verify: { status_code: null, duration_ms: null, error: 'the dispatcher did not answer' } }));
+    expect(examples('/v1/hooks/{id}', 'get', 404)).toEqual([ErrorBodies.notFound]);
+    expect(examples(settings, 'put', 404)).toEqual([ErrorBodies.notFound]);
+    expect(doc.paths[settings].put.responses[409]).toBeDefined();
+
+    // The 400 examples are what the API answers.
+    const { key } = await r.account();
+    const destination = await r.destination(key);
+    const hook = await r.hook(key, destination);
+    const documented = examples(settings, 'put', 400);
+    expect(documented.length).toBeGreaterThanOrEqual(12);
+    for (const json of [{ event_type: ['table.loaded'] }, { event_types: ['ping'] }, { event_types: [] }, { table_names: [] }, { headers: { 'X Api Key': 'v' } }, { headers: { 'Webhook-Id': 'v' } }, { headers: { 'X-New': '***' } }, { rate_limit_per_s: 1.5 }]) {
+      const res = await r.call('PUT', `/v1/hooks/${hook.id}/settings`, { token: key, json });
+      expect(res.status).toBe(400);
+      expect(documented).toContainEqual(res.body);
+    }
+    const unparsable = await r.call('PUT', `/v1/hooks/${hook.id}/settings`, { token: key, raw: '{' });
+    expect(documented).toContainEqual(unparsable.body);
   });
 });

@@ -2,6 +2,7 @@ import { HookChangedEvent, Subjects } from '@posthooks/contracts';
 import { NatsNaming } from '@posthooks/messaging';
 import { streamMessages, TEST_SECRETS_KEY } from '@posthooks/testing';
 import { SecretBox } from '@posthooks/webhooks';
+import { randomBytes } from 'node:crypto';
 import { connect } from 'nats';
 import { Client } from 'pg';
 import { Registry } from './registry-harness';
@@ -53,6 +54,45 @@ describe('resealing hook secrets at start', () => {
         { actor: 'owner', action: 'hook.created' },
         { actor: 'system', action: 'hook.secrets_resealed' },
       ]);
+    } finally {
+      await r.stop();
+      await pg.end();
+    }
+  });
+
+  it('reseals custom header values under a new SECRETS_KEY and publishes the hook with them, names and order kept', async () => {
+    const next = randomBytes(32).toString('base64');
+    const nextBox = new SecretBox(next);
+    let r = await Registry.start('registry_reseal_headers');
+    const pg = new Client({ connectionString: r.env.DATABASE_URL });
+    await pg.connect();
+    try {
+      const a = await r.account();
+      const h = await r.hook(a.key, await r.destination(a.key));
+      const set = await r.call('PUT', `/v1/hooks/${h.id}/settings`, { token: a.key, json: { headers: { 'X-Api-Key': 'k_live_1', Authorization: 'Bearer t_2' } } });
+      expect(set.status).toBe(200);
+      await r.published();
+      await r.stop();
+
+      // The key rotation of the README: the new key seals, the old one only opens.
+      r = await Registry.start('registry_reseal_headers', { SECRETS_KEY: next, SECRETS_KEY_PREVIOUS: TEST_SECRETS_KEY });
+      const [row] = (await pg.query<{ headers: { name: string; value: string }[] }>('SELECT headers FROM hook_registry.hooks WHERE id = $1', [h.id])).rows;
+      expect(row.headers.map((header) => [header.name, header.value.startsWith(`enc:v1:${nextBox.keyId}:`), nextBox.open(header.value)])).toEqual([
+        ['X-Api-Key', true, 'k_live_1'],
+        ['Authorization', true, 'Bearer t_2'],
+      ]);
+      await r.published();
+      const nc = await connect({ servers: r.env.NATS_URL });
+      const naming = new NatsNaming(r.env.NATS_NAMESPACE);
+      const events = (await streamMessages(await nc.jetstreamManager(), naming.namespace, 'REGISTRY', Subjects.HookChanged)).map((m) => m.json<HookChangedEvent & { changed_by: string }>());
+      await nc.close();
+      const last = events.filter((e) => e.hook_id === h.id).at(-1)!;
+      expect(last.changed_by).toBe('system');
+      expect(last.settings!.headers.map((header) => nextBox.open(header.value))).toEqual(['k_live_1', 'Bearer t_2']);
+      // Without the old key now: nothing is left sealed under it, so the registry starts.
+      await r.stop();
+      r = await Registry.start('registry_reseal_headers', { SECRETS_KEY: next });
+      expect((await r.call<{ settings: { headers: object } }>('GET', `/v1/hooks/${h.id}`, { token: a.key })).body.settings.headers).toEqual({ 'X-Api-Key': '***', Authorization: '***' });
     } finally {
       await r.stop();
       await pg.end();

@@ -117,6 +117,14 @@ export class HookRegistryEnv extends ServiceEnv {
   @IsDays()
   TRIAL_DAYS: number = 14;
 
+  /**
+   * How long `PUT /v1/hooks/{id}/settings` with `"verify": true` waits for the dispatcher's
+   * answer: its delivery timeout (DELIVERY_TIMEOUT_MS, 30 s) and a margin.
+   */
+  @IsInt({ message: 'must be a positive integer (milliseconds)' })
+  @Min(100, { message: 'must be at least 100 (milliseconds)' })
+  HOOK_VERIFY_TIMEOUT_MS: number = 35_000;
+
   /** How often ended trials are looked for, so they take effect without any API call. */
   @IsInt({ message: 'must be a positive integer (milliseconds)' })
   @Min(10, { message: 'must be a positive integer (milliseconds)' })

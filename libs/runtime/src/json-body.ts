@@ -2,7 +2,8 @@ import { ErrorBody, simpleError } from '@posthooks/contracts';
 import express, { NextFunction, Request, Response } from 'express';
 import { isUtf8 } from 'node:buffer';
 
-export type MalformedJsonBody = (req: Request) => ErrorBody | undefined;
+/** The error body for a refused JSON body on this request's route (`what` says why), or undefined for `{"error":what}`. */
+export type MalformedJsonBody = (req: Request, what: string) => ErrorBody | undefined;
 
 /**
  * No API body nests deeper than a few levels. A deeper one is refused before Nest's
@@ -76,7 +77,7 @@ function verifyUtf8(_req: Request, _res: Response, buf: Buffer, encoding: string
  */
 export function jsonBody(limit: string, malformed?: MalformedJsonBody, skip?: RegExp) {
   const parse = express.json({ limit, verify: verifyUtf8 });
-  const badBody = (req: Request, res: Response, what: string) => res.status(400).json(malformed?.(req) ?? simpleError(what));
+  const badBody = (req: Request, res: Response, what: string) => res.status(400).json(malformed?.(req, what) ?? simpleError(what));
   return [
     // Routes that read their body themselves (streamed, with their own limits) are skipped.
     (req: Request, res: Response, next: NextFunction) => (skip?.test(req.path) ? next() : parse(req, res, next)),
@@ -94,7 +95,7 @@ export function jsonBody(limit: string, malformed?: MalformedJsonBody, skip?: Re
     (req: Request, res: Response, next: NextFunction) => {
       // A route with its own malformed-body answer (the Stitch hooks API) checks its few
       // strings itself, with errors of its own (a NUL in the URL is `Invalid URI`).
-      const refused = req.body === undefined ? undefined : refuseJsonBody(req.body, { checkStrings: malformed?.(req) === undefined });
+      const refused = req.body === undefined ? undefined : refuseJsonBody(req.body, { checkStrings: malformed?.(req, '') === undefined });
       return refused ? badBody(req, res, refused) : next();
     },
   ];

@@ -1,4 +1,4 @@
-import type { Plan } from '@posthooks/contracts';
+import type { HookEventType, HookHeader, HookSettings, Plan } from '@posthooks/contracts';
 
 /**
  * Rows as the registry's SQL returns them. The registry writes with explicit SQL (row
@@ -46,6 +46,18 @@ export interface HookRow {
   modified_at: Date;
   disabled_at: Date | null;
   disabled_reason: DisabledReason | null;
+  // Settings beyond Stitch (SPEC §9; migration 1764002000000).
+  event_types: HookEventType[];
+  integration_names: string[] | null;
+  table_names: string[] | null;
+  /** Values sealed with SECRETS_KEY. */
+  headers: HookHeader[];
+  rate_limit_per_s: number | null;
+}
+
+/** A hook row's settings, as HookChangedEvent carries them (header values sealed). */
+export function hookSettingsOf(h: HookRow): HookSettings {
+  return { event_types: h.event_types, integration_names: h.integration_names, table_names: h.table_names, headers: h.headers, rate_limit_per_s: h.rate_limit_per_s };
 }
 
 export interface HookSecretRow {

@@ -26,3 +26,8 @@ export function parseEnableBody(body: unknown): boolean {
   if (!isPlainObject(body) || !hasExactly(body, ['enable']) || typeof body.enable !== 'boolean') throw new HttpException(ErrorBodies.invalidPutBody, 400);
   return body.enable;
 }
+
+/** A refused settings body (SPEC §9): the InvalidBody shape, with what is wrong. */
+export function invalidSettingsBody(message: string): HttpException {
+  return new HttpException({ data: { message }, error: 'InvalidBody' }, 400);
+}

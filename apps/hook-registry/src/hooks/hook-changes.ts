@@ -1,13 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { Subjects } from '@posthooks/contracts';
+import { HookChangedEvent, Subjects } from '@posthooks/contracts';
 import { isSealed, SecretBox } from '@posthooks/webhooks';
 import { EntityManager } from 'typeorm';
 import { ChangeRecorder } from '../changes/change-recorder';
-import { DisabledReason, HookRow, HookSecretRow } from '../database/rows';
+import { DisabledReason, HookRow, HookSecretRow, hookSettingsOf } from '../database/rows';
 
 /**
  * Records a hook's change with its full state, as every view of hooks needs it: URL,
- * destination, whether and why it is disabled, and the secrets that sign for it now.
+ * destination, whether and why it is disabled, the secrets that sign for it now, and its
+ * settings (SPEC §9).
  */
 @Injectable()
 export class HookChanges {
@@ -17,9 +18,6 @@ export class HookChanges {
   ) {}
 
   async record(m: EntityManager, hook: HookRow, action: string, actor: string, deleted = false): Promise<void> {
-    const secrets = deleted
-      ? []
-      : await m.query<HookSecretRow[]>('SELECT * FROM hook_secrets WHERE hook_id = $1 AND (expires_at IS NULL OR expires_at > now()) ORDER BY id DESC', [hook.id]);
     await this.changes.record(m, {
       actor,
       action,
@@ -27,19 +25,34 @@ export class HookChanges {
       objectType: 'hook',
       objectId: hook.id,
       subject: Subjects.HookChanged,
-      event: {
-        hook_id: hook.id,
-        account_id: hook.account_id,
-        destination_id: hook.destination_id,
-        url: hook.url,
-        disabled_at: hook.disabled_at?.toISOString() ?? null,
-        disabled_reason: hook.disabled_reason,
-        // Sealed as stored. A row still in clear (written before SECRETS_KEY, not yet
-        // resealed at start) is sealed here, so no secret ever reaches REGISTRY in clear.
-        secrets: secrets.map((s) => ({ secret: isSealed(s.secret) ? s.secret : this.secretBox.seal(s.secret), expires_at: s.expires_at?.toISOString() ?? null })),
-        deleted,
-      },
+      event: await this.stateOf(m, hook, deleted),
     });
+  }
+
+  /**
+   * The hook's full state as its HookChangedEvent carries it: what REGISTRY gets, and what
+   * a `hook.verify` request carries. Secrets and header values sealed, never in clear.
+   */
+  async stateOf(m: EntityManager, hook: HookRow, deleted = false): Promise<Omit<HookChangedEvent, 'changed_by' | 'changed_at'>> {
+    const secrets = deleted
+      ? []
+      : await m.query<HookSecretRow[]>('SELECT * FROM hook_secrets WHERE hook_id = $1 AND (expires_at IS NULL OR expires_at > now()) ORDER BY id DESC', [hook.id]);
+    // Sealed as stored. A row still in clear (written before SECRETS_KEY, not yet
+    // resealed at start) is sealed here, so no secret ever reaches REGISTRY in clear.
+    const sealed = (value: string) => (isSealed(value) ? value : this.secretBox.seal(value));
+    const settings = hookSettingsOf(hook);
+    return {
+      hook_id: hook.id,
+      account_id: hook.account_id,
+      destination_id: hook.destination_id,
+      url: hook.url,
+      disabled_at: hook.disabled_at?.toISOString() ?? null,
+      disabled_reason: hook.disabled_reason,
+      secrets: secrets.map((s) => ({ secret: sealed(s.secret), expires_at: s.expires_at?.toISOString() ?? null })),
+      // A deleted hook's last message keeps no header value, as it keeps no secret.
+      settings: { ...settings, headers: deleted ? [] : settings.headers.map((h) => ({ name: h.name, value: sealed(h.value) })) },
+      deleted,
+    };
   }
 
   /**

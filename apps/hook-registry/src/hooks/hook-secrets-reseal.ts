@@ -7,8 +7,8 @@ import { HookChanges } from './hook-changes';
 const BATCH = 200;
 
 /**
- * At start, before the API answers: every hook secret in Postgres not sealed under the
- * current SECRETS_KEY (in clear, from before encryption; or under a key now in
+ * At start, before the API answers: every hook secret and custom header value in Postgres
+ * not sealed under the current SECRETS_KEY (in clear, from before encryption; or under a key now in
  * SECRETS_KEY_PREVIOUS) is sealed again, and the hook's state is published anew so the
  * views get it sealed under the current key. After one start with the new key the
  * previous one can be dropped (README, "Rotating SECRETS_KEY").
@@ -37,7 +37,12 @@ export class HookSecretsReseal implements OnModuleInit {
     const current = `${SEALED_PREFIX}${this.secretBox.keyId}:%`;
     let resealed = 0;
     for (;;) {
-      const due = await this.db.query<{ hook_id: number }[]>('SELECT DISTINCT hook_id FROM hook_secrets WHERE secret NOT LIKE $1 ORDER BY hook_id LIMIT $2', [current, BATCH]);
+      const due = await this.db.query<{ hook_id: number }[]>(
+        `SELECT hook_id FROM hook_secrets WHERE secret NOT LIKE $1
+         UNION SELECT id FROM hooks WHERE EXISTS (SELECT 1 FROM jsonb_array_elements(headers) h WHERE h->>'value' NOT LIKE $1)
+         ORDER BY hook_id LIMIT $2`,
+        [current, BATCH],
+      );
       if (due.length === 0) return resealed;
       for (const { hook_id } of due) if (await this.resealHook(hook_id)) resealed++;
     }
@@ -50,9 +55,15 @@ export class HookSecretsReseal implements OnModuleInit {
       if (!hook) return false;
       const rows = await m.query<HookSecretRow[]>('SELECT * FROM hook_secrets WHERE hook_id = $1', [hookId]);
       const stale = rows.filter((row) => this.secretBox.needsReseal(row.secret));
-      if (stale.length === 0) return false;
+      const staleHeaders = hook.headers.some((header) => this.secretBox.needsReseal(header.value));
+      if (stale.length === 0 && !staleHeaders) return false;
       for (const row of stale) await m.query('UPDATE hook_secrets SET secret = $2 WHERE id = $1', [row.id, this.secretBox.seal(this.secretBox.open(row.secret))]);
-      await this.hookChanges.record(m, hook, 'hook.secrets_resealed', 'system');
+      let current = hook;
+      if (staleHeaders) {
+        const headers = hook.headers.map((header) => (this.secretBox.needsReseal(header.value) ? { name: header.name, value: this.secretBox.seal(this.secretBox.open(header.value)) } : header));
+        [[current]] = await m.query<[HookRow[], number]>('UPDATE hooks SET headers = $2 WHERE id = $1 RETURNING *', [hookId, JSON.stringify(headers)]);
+      }
+      await this.hookChanges.record(m, current, 'hook.secrets_resealed', 'system');
       return true;
     });
   }

@@ -1,10 +1,11 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { ApiCaller, NotFound, Ok, StitchBodies, StitchErrors } from '../api-docs';
+import { ApiCaller, NotFound, Ok, SettingsBody, SettingsErrors, StitchBodies, StitchErrors } from '../api-docs';
 import type { AccountCaller } from '../auth/guards';
 import { Allow, CurrentAccount } from '../auth/guards';
 import { notFound, routeId } from '@posthooks/runtime';
-import { parseCreateHookBody, parseEnableBody } from './hook-bodies';
+import { invalidSettingsBody, parseCreateHookBody, parseEnableBody } from './hook-bodies';
+import { parseSettingsBody } from './hook-settings';
 import { HooksService } from './hooks.service';
 
 const MAX_PG_INT = 2_147_483_647;
@@ -70,6 +71,35 @@ export class StitchHooksController {
 @ApiCaller('account')
 export class HookExtensionsController {
   constructor(private readonly hooks: HooksService) {}
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One hook, with its settings', description: 'The Stitch hook object plus `settings` (SPEC §9); custom header values are shown as `***`.' })
+  @Ok.hookWithSettings()
+  @NotFound()
+  get(@CurrentAccount() caller: AccountCaller, @Param('id') id: string) {
+    return this.hooks.get(caller, routeId(id));
+  }
+
+  // The body is `unknown` (checked by hook-settings.ts, errors in the Stitch InvalidBody shape), so /docs gets its schema from @ApiBody.
+  @Put(':id/settings')
+  @ApiOperation({
+    summary: "Change a hook's settings: event types, filters, custom headers, rate limit",
+    description:
+      'Any subset of the keys; a key left out keeps its setting. `headers` replaces the whole set; a value of `***` keeps the value stored under that name, ' +
+      'so the masked settings of a response can be sent back as they are. Allowed on a disabled hook and on a plan without hooks. ' +
+      '`"verify": true` (not stored) then sends one ping to the hook as saved and waits for the receiver (up to HOOK_VERIFY_TIMEOUT_MS, 35 s).',
+  })
+  @ApiBody(SettingsBody)
+  @Ok.hookSettings()
+  @SettingsErrors()
+  @NotFound()
+  @ApiResponse({ status: 409, description: '`"verify": true` on a disabled hook; nothing is saved', schema: { example: { error: 'the hook is disabled: enable it to verify it' } } })
+  updateSettings(@CurrentAccount() caller: AccountCaller, @Param('id') id: string, @Body() body: unknown) {
+    const hookId = routeId(id);
+    const parsed = parseSettingsBody(body);
+    if (!parsed.ok) throw invalidSettingsBody(parsed.message);
+    return this.hooks.updateSettings(caller, hookId, parsed.value);
+  }
 
   @Post(':id/rotate-secret')
   @HttpCode(200)

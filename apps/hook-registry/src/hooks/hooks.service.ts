@@ -9,9 +9,11 @@ import { AccountsService } from '../accounts/accounts.service';
 import { AccountCaller } from '../auth/guards';
 import { notFound } from '@posthooks/runtime';
 import { OutboxRelay } from '../changes/outbox-relay';
-import { HookRow } from '../database/rows';
-import { CreateHookBody } from './hook-bodies';
+import { HookRow, hookSettingsOf } from '../database/rows';
+import { CreateHookBody, invalidSettingsBody } from './hook-bodies';
 import { HookChanges } from './hook-changes';
+import { applySettings, changesSettings, settingsView, SettingsUpdate } from './hook-settings';
+import { HookVerifier } from './hook-verifier';
 
 /** Old secrets keep signing this long after a rotation, so receivers can switch over. */
 const ROTATION_GRACE = '24 hours';
@@ -31,6 +33,11 @@ export function hookView(h: HookRow) {
   };
 }
 
+/** The hook object of the extension routes: the Stitch one plus its settings, header values masked (SPEC §9). */
+export function hookWithSettingsView(h: HookRow) {
+  return { ...hookView(h), settings: settingsView(hookSettingsOf(h)) };
+}
+
 const notEntitled = () => new HttpException(ErrorBodies.notEntitled, 400);
 
 @Injectable()
@@ -43,7 +50,45 @@ export class HooksService {
     private readonly publisher: EventPublisher,
     @Inject(HookRegistryEnv) private readonly env: HookRegistryEnv,
     private readonly secretBox: SecretBox,
+    private readonly verifier: HookVerifier,
   ) {}
+
+  /** One hook with its settings (`GET /v1/hooks/{id}`). */
+  async get(caller: AccountCaller, id: number) {
+    return hookWithSettingsView(await this.ownHook(this.db.manager, caller, id));
+  }
+
+  /**
+   * Saves the settings a body gives (under the hook's row lock, so concurrent updates
+   * apply one after the other, each on the result of the last) and publishes the hook's
+   * new state like every change. Allowed on a disabled hook and without the entitlement:
+   * settings enable nothing. `verify` pings the hook as just saved, after the commit;
+   * on a disabled hook it is refused (409, like /test) before anything is saved.
+   */
+  async updateSettings(caller: AccountCaller, id: number, update: SettingsUpdate) {
+    const { hook, verifyRequest } = await this.db.transaction(async (m) => {
+      let hook = await this.ownHook(m, caller, id, true);
+      if (update.verify && hook.disabled_at) throw new HttpException(simpleError('the hook is disabled: enable it to verify it'), 409);
+      if (changesSettings(update)) {
+        const applied = applySettings(hookSettingsOf(hook), update, (clear) => this.secretBox.seal(clear));
+        if (!applied.ok) throw invalidSettingsBody(applied.message);
+        const settings = applied.value;
+        [[hook]] = await m.query<[HookRow[], number]>(
+          `UPDATE hooks SET event_types = $2, integration_names = $3, table_names = $4, headers = $5, rate_limit_per_s = $6, modified_at = now()
+           WHERE id = $1 RETURNING *`,
+          [id, settings.event_types, settings.integration_names, settings.table_names, JSON.stringify(settings.headers), settings.rate_limit_per_s],
+        );
+        await this.hookChanges.record(m, hook, 'hook.settings_changed', caller.label);
+      }
+      if (!update.verify) return { hook, verifyRequest: undefined };
+      const now = new Date().toISOString();
+      const state = await this.hookChanges.stateOf(m, hook);
+      return { hook, verifyRequest: { event_id: `ping-${randomUUID()}`, requested_at: now, hook: { ...state, changed_by: caller.label, changed_at: now } } };
+    });
+    this.relay.kick();
+    const view = hookWithSettingsView(hook);
+    return verifyRequest ? { ...view, verify: await this.verifier.verify(verifyRequest) } : view;
+  }
 
   /** Asks the dispatcher for a `ping` to the hook, through the normal delivery path. */
   async test(caller: AccountCaller, id: number) {
