@@ -1,0 +1,190 @@
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { StatementBatcher } from '@posthooks/persistence';
+import { RegistryView } from '@posthooks/registry-view';
+import { PeriodicTask } from '@posthooks/runtime';
+import { DataSource } from 'typeorm';
+import { deliveriesThrottled } from '../metrics';
+import { Claimed, DeliveryStore } from './delivery-store';
+import { admit, COUNTS_FOR_MS, rateLimitOf, SendLog } from './throttle-decisions';
+
+/** A claimed delivery cleared to go, and its entry in its hook's log of sends (none if its hook has no limit). */
+export interface Cleared {
+  delivery: Claimed;
+  ticket?: string;
+}
+
+/** The hooks' claimed deliveries sorted: those to start now, and those of throttled hooks, by hook, to ask HookThrottle about. */
+export interface Sorted {
+  free: Claimed[];
+  limited: Map<number, { limit: number; deliveries: Claimed[] }>;
+}
+
+/** How often sends of hooks no longer throttled (or deleted) are removed; a decision removes its own hook's old ones. */
+const SWEEP_MS = 60_000;
+/** Two-key advisory locks: this key, then the hook id (another key space than the one-key locks of migrations). */
+const LOCK_KEY = 'posthooks:dispatcher:hook_sends';
+
+/**
+ * Keeps each hook under its `rate_limit_per_s` across every replica (throttle-decisions.ts
+ * says why this holds at the receiver). The log of a throttled hook's sends is shared in
+ * Postgres (`hook_sends`, a row per send: `ends_by` is when its lease ends while it is
+ * under way, when its answer came once it is answered). Each claim's deliveries of a
+ * throttled hook are decided in one short transaction under the hook's advisory lock, so
+ * replicas take turns: as many as the limit leaves room for go, the rest are given back
+ * to Postgres due as they were (their order kept, no attempt counted) and this replica's
+ * claims skip the hook until a send stops counting. Hooks without a limit never come here.
+ */
+@Injectable()
+export class HookThrottle implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly log = new Logger('HookThrottle');
+  /** Hooks this replica's claims skip, until when (Date.now()): their window was full. */
+  private readonly blocked = new Map<number, number>();
+  private readonly ends = new StatementBatcher<{ ticket: string; sent: boolean }>((es) => this.endNow(es));
+  private readonly sweeper = new PeriodicTask('hook_sends sweep', this.log, () => this.sweep());
+  /** When a failure to record an end was last logged: once a minute in an outage. */
+  private loggedAt = 0;
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly view: RegistryView,
+    private readonly store: DeliveryStore,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.sweeper.start(SWEEP_MS);
+  }
+
+  beforeApplicationShutdown(): Promise<void> {
+    return this.sweeper.stop();
+  }
+
+  /** Hooks whose deliveries this replica's claims leave waiting now: blocked and still throttled. */
+  blockedHooks(): number[] {
+    const now = Date.now();
+    const hooks: number[] = [];
+    for (const [hook, until] of this.blocked) {
+      if (until <= now || rateLimitOf(this.view.hooks.get(hook)) === null) this.blocked.delete(hook);
+      else hooks.push(hook);
+    }
+    return hooks;
+  }
+
+  /** Sorts claimed deliveries by whether their hook has a limit now (the view's current settings). */
+  sort(claimed: Claimed[]): Sorted {
+    const sorted: Sorted = { free: [], limited: new Map() };
+    for (const c of claimed) {
+      const limit = rateLimitOf(this.view.hooks.get(c.hook_id));
+      if (limit === null) {
+        sorted.free.push(c);
+        continue;
+      }
+      let lane = sorted.limited.get(c.hook_id);
+      if (!lane) sorted.limited.set(c.hook_id, (lane = { limit, deliveries: [] }));
+      lane.deliveries.push(c);
+    }
+    return sorted;
+  }
+
+  /**
+   * Decides each throttled hook's claimed deliveries (oldest due first) and gives back
+   * those that may not go yet. Resolves with the ones to send, each with its ticket (tell
+   * `sent` or `unused`), and when to claim again for a hook blocked here (ms), if any. A
+   * hook whose decision fails (Postgres away) sends nothing: its deliveries are given
+   * back, or, if that fails too, claimed again once their lease runs out.
+   */
+  async clear(limited: Sorted['limited'], leaseMs: number): Promise<{ cleared: Cleared[]; wakeInMs: number | null }> {
+    const cleared: Cleared[] = [];
+    let wakeInMs: number | null = null;
+    await Promise.all(
+      [...limited].map(async ([hookId, { limit, deliveries }]) => {
+        deliveries.sort(dueFirst);
+        let tickets: string[] = [];
+        try {
+          const decided = await this.decide(hookId, limit, deliveries.length, leaseMs);
+          tickets = decided.tickets;
+          if (decided.retryInMs !== null) {
+            this.blocked.set(hookId, Date.now() + decided.retryInMs);
+            wakeInMs = Math.min(wakeInMs ?? Infinity, decided.retryInMs);
+          }
+        } catch (err) {
+          this.log.warn(`rate limit of hook ${hookId} not decided (${(err as Error).message}); its ${deliveries.length} deliveries are given back`);
+        }
+        tickets.forEach((ticket, i) => cleared.push({ delivery: deliveries[i], ticket }));
+        const waiting = deliveries.slice(tickets.length);
+        if (waiting.length > 0) deliveriesThrottled.inc(waiting.length);
+        await Promise.all(waiting.map((c) => this.store.giveBack(c).catch(() => undefined)));
+      }),
+    );
+    return { cleared, wakeInMs };
+  }
+
+  /** The send of this ticket is over (answered, failed or timed out): it counts COUNTS_FOR_MS from now on. */
+  sent(ticket: string): void {
+    this.end(ticket, true);
+  }
+
+  /** The delivery of this ticket was not sent after all (cancelled, its host busy): it does not count. */
+  unused(ticket: string): void {
+    this.end(ticket, false);
+  }
+
+  /**
+   * One transaction per hook: its advisory lock makes replicas decide one after another,
+   * each seeing what the others logged. Sends that no longer count are removed on the way.
+   */
+  private async decide(hookId: number, limit: number, wanted: number, leaseMs: number): Promise<{ tickets: string[]; retryInMs: number | null }> {
+    return this.db.transaction(async (m) => {
+      await m.query('SELECT pg_advisory_xact_lock(hashtext($1), $2)', [LOCK_KEY, hookId]);
+      // clock_timestamp(), not now(): the time after the lock was granted.
+      const [row] = await m.query<{ counting: number; earliest_answered_ago_ms: number | null }[]>(
+        `WITH t AS (SELECT clock_timestamp() AS now), old AS (
+           DELETE FROM hook_sends s USING t WHERE s.hook_id = $1 AND s.ends_by <= t.now - make_interval(secs => $2 / 1000.0)
+         )
+         SELECT count(s.id)::int AS counting,
+           (extract(epoch FROM t.now - min(s.ends_by) FILTER (WHERE s.ends_by <= t.now)) * 1000)::float8 AS earliest_answered_ago_ms
+         FROM t LEFT JOIN hook_sends s ON s.hook_id = $1 AND s.ends_by > t.now - make_interval(secs => $2 / 1000.0)
+         GROUP BY t.now`,
+        [hookId, COUNTS_FOR_MS],
+      );
+      const log: SendLog = { counting: row.counting, earliestAnsweredAgoMs: row.earliest_answered_ago_ms };
+      const { send, retryInMs } = admit(log, limit, wanted);
+      if (send === 0) return { tickets: [], retryInMs };
+      const sends = await m.query<{ id: string }[]>(
+        `INSERT INTO hook_sends (hook_id, ends_by) SELECT $1, clock_timestamp() + make_interval(secs => $3 / 1000.0) FROM generate_series(1, $2) RETURNING id`,
+        [hookId, send, leaseMs],
+      );
+      return { tickets: sends.map((s) => String(s.id)), retryInMs };
+    });
+  }
+
+  private end(ticket: string, sent: boolean): void {
+    this.ends.submit({ ticket, sent }).catch((err: Error) => {
+      // The send then counts until its lease ends: later sends wait longer, none goes sooner.
+      if (Date.now() - this.loggedAt < 60_000) return;
+      this.loggedAt = Date.now();
+      this.log.warn(`end of a throttled send not recorded (${err.message}); it counts until its lease ends`);
+    });
+  }
+
+  /** now(): this statement's start, after every send of the batch was answered. */
+  private async endNow(es: { ticket: string; sent: boolean }[]): Promise<void[]> {
+    await this.db.query(
+      `WITH v AS (SELECT * FROM unnest($1::bigint[], $2::bool[]) AS v(id, sent)), unused AS (
+         DELETE FROM hook_sends s USING v WHERE s.id = v.id AND NOT v.sent
+       )
+       UPDATE hook_sends s SET ends_by = now() FROM v WHERE s.id = v.id AND v.sent`,
+      [es.map((e) => e.ticket), es.map((e) => e.sent)],
+    );
+    return es.map(() => undefined);
+  }
+
+  /** Removes sends that no longer count, of every hook (a hook no longer throttled or deleted is decided no more). */
+  async sweep(): Promise<number> {
+    const [, removed] = await this.db.query<[unknown[], number]>(`DELETE FROM hook_sends WHERE ends_by <= now() - make_interval(secs => $1 / 1000.0)`, [COUNTS_FOR_MS]);
+    return removed;
+  }
+}
+
+function dueFirst(a: Claimed, b: Claimed): number {
+  return a.next_attempt_at!.getTime() - b.next_attempt_at!.getTime() || a.created_at.getTime() - b.created_at.getTime() || (a.webhook_id < b.webhook_id ? -1 : 1);
+}
