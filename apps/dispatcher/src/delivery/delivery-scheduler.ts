@@ -98,7 +98,7 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
         for (const c of free) this.start(c);
         if (limited.size > 0) {
           const { cleared, wakeInMs } = await this.throttle.clear(limited, this.worker.leaseMs);
-          for (const { delivery, ticket } of cleared) this.start(delivery, ticket);
+          for (const { delivery, ticket, delayMs } of cleared) this.start(delivery, { ticket, delayMs });
           if (wakeInMs !== null) this.wakeIn(wakeInMs);
         }
         // A full claim leaves more due: claim again if there is still room.
@@ -134,20 +134,24 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
     };
   }
 
-  /** `ticket`: the delivery's entry in its throttled hook's log of sends, told when the send is over (or never happened). */
-  private start(c: Claimed, ticket?: string): void {
+  /**
+   * `throttled`: the delivery's entry in its throttled hook's log of sends, told when the
+   * send is over (or never happened), and how long it waits before it may leave (held meanwhile).
+   */
+  private start(c: Claimed, throttled?: { ticket: string; delayMs: number }): void {
     const host = this.worker.hostOf(c.hook_id) ?? UNKNOWN_HOST;
     const holding = this.share.hold({ account: c.account_id, hook: c.hook_id, host });
     deliveriesHeld.inc();
+    const ticket = throttled?.ticket;
     let sent = false;
-    const attempt = this.worker
-      .attempt(c, host, () => {
+    const attempt = delay(throttled?.delayMs ?? 0)
+      .then(() => this.worker.attempt(c, host, () => {
         sent = true;
         if (ticket) this.throttle.sent(ticket);
         // The host can take another while this outcome is recorded.
         holding.leaveHost();
         this.wake();
-      })
+      }))
       .catch((err: Error) => this.log.warn(`attempt of ${c.webhook_id} not recorded (${err.message}); it is claimed again once its lease runs out`))
       .finally(() => {
         if (ticket && !sent) this.throttle.unused(ticket);
@@ -158,4 +162,9 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
       });
     this.attempts.add(attempt);
   }
+}
+
+/** Resolves after `ms` (at once, without a timer, for 0). */
+function delay(ms: number): Promise<void> {
+  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
 }

@@ -5,12 +5,13 @@ import { PeriodicTask } from '@posthooks/runtime';
 import { DataSource } from 'typeorm';
 import { deliveriesThrottled } from '../metrics';
 import { Claimed, DeliveryStore } from './delivery-store';
-import { admit, COUNTS_FOR_MS, rateLimitOf, SendLog } from './throttle-decisions';
+import { admit, COUNTS_FOR_MS, rateLimitOf } from './throttle-decisions';
 
-/** A claimed delivery cleared to go, and its entry in its hook's log of sends (none if its hook has no limit). */
+/** A claimed delivery of a throttled hook cleared to go in `delayMs`, and its entry in its hook's log of sends. */
 export interface Cleared {
   delivery: Claimed;
-  ticket?: string;
+  ticket: string;
+  delayMs: number;
 }
 
 /** The hooks' claimed deliveries sorted: those to start now, and those of throttled hooks, by hook, to ask HookThrottle about. */
@@ -39,7 +40,7 @@ export class HookThrottle implements OnApplicationBootstrap, BeforeApplicationSh
   private readonly log = new Logger('HookThrottle');
   /** Hooks this replica's claims skip, until when (Date.now()): their window was full. */
   private readonly blocked = new Map<number, number>();
-  private readonly ends = new StatementBatcher<{ ticket: string; sent: boolean }>((es) => this.endNow(es));
+  private readonly ends = new StatementBatcher<End>((es) => this.endNow(es));
   private readonly sweeper = new PeriodicTask('hook_sends sweep', this.log, () => this.sweep());
   /** When a failure to record an end was last logged: once a minute in an outage. */
   private loggedAt = 0;
@@ -87,8 +88,9 @@ export class HookThrottle implements OnApplicationBootstrap, BeforeApplicationSh
 
   /**
    * Decides each throttled hook's claimed deliveries (oldest due first) and gives back
-   * those that may not go yet. Resolves with the ones to send, each with its ticket (tell
-   * `sent` or `unused`), and when to claim again for a hook blocked here (ms), if any. A
+   * those that may not go within the next second. Resolves with the ones to send, each with
+   * its ticket (tell `sent` or `unused`) and when it may leave, and when to claim again for
+   * a hook blocked here (ms), if any. A
    * hook whose decision fails (Postgres away) sends nothing: its deliveries are given
    * back, or, if that fails too, claimed again once their lease runs out.
    */
@@ -98,10 +100,10 @@ export class HookThrottle implements OnApplicationBootstrap, BeforeApplicationSh
     await Promise.all(
       [...limited].map(async ([hookId, { limit, deliveries }]) => {
         deliveries.sort(dueFirst);
-        let tickets: string[] = [];
+        let going: { ticket: string; delayMs: number }[] = [];
         try {
           const decided = await this.decide(hookId, limit, deliveries.length, leaseMs);
-          tickets = decided.tickets;
+          going = decided.cleared;
           if (decided.retryInMs !== null) {
             this.blocked.set(hookId, Date.now() + decided.retryInMs);
             wakeInMs = Math.min(wakeInMs ?? Infinity, decided.retryInMs);
@@ -109,8 +111,8 @@ export class HookThrottle implements OnApplicationBootstrap, BeforeApplicationSh
         } catch (err) {
           this.log.warn(`rate limit of hook ${hookId} not decided (${(err as Error).message}); its ${deliveries.length} deliveries are given back`);
         }
-        tickets.forEach((ticket, i) => cleared.push({ delivery: deliveries[i], ticket }));
-        const waiting = deliveries.slice(tickets.length);
+        going.forEach((g, i) => cleared.push({ delivery: deliveries[i], ...g }));
+        const waiting = deliveries.slice(going.length);
         if (waiting.length > 0) deliveriesThrottled.inc(waiting.length);
         await Promise.all(waiting.map((c) => this.store.giveBack(c).catch(() => undefined)));
       }),
@@ -120,45 +122,47 @@ export class HookThrottle implements OnApplicationBootstrap, BeforeApplicationSh
 
   /** The send of this ticket is over (answered, failed or timed out): it counts COUNTS_FOR_MS from now on. */
   sent(ticket: string): void {
-    this.end(ticket, true);
+    this.end({ ticket, answeredAt: performance.now() });
   }
 
   /** The delivery of this ticket was not sent after all (cancelled, its host busy): it does not count. */
   unused(ticket: string): void {
-    this.end(ticket, false);
+    this.end({ ticket, answeredAt: null });
   }
 
   /**
    * One transaction per hook: its advisory lock makes replicas decide one after another,
    * each seeing what the others logged. Sends that no longer count are removed on the way.
    */
-  private async decide(hookId: number, limit: number, wanted: number, leaseMs: number): Promise<{ tickets: string[]; retryInMs: number | null }> {
+  private async decide(hookId: number, limit: number, wanted: number, leaseMs: number): Promise<{ cleared: { ticket: string; delayMs: number }[]; retryInMs: number | null }> {
     return this.db.transaction(async (m) => {
       await m.query('SELECT pg_advisory_xact_lock(hashtext($1), $2)', [LOCK_KEY, hookId]);
       // clock_timestamp(), not now(): the time after the lock was granted.
-      const [row] = await m.query<{ counting: number; earliest_answered_ago_ms: number | null }[]>(
+      const [row] = await m.query<{ under_way: number; answered_ago_ms: number[] }[]>(
         `WITH t AS (SELECT clock_timestamp() AS now), old AS (
            DELETE FROM hook_sends s USING t WHERE s.hook_id = $1 AND s.ends_by <= t.now - make_interval(secs => $2 / 1000.0)
          )
-         SELECT count(s.id)::int AS counting,
-           (extract(epoch FROM t.now - min(s.ends_by) FILTER (WHERE s.ends_by <= t.now)) * 1000)::float8 AS earliest_answered_ago_ms
+         SELECT count(s.id) FILTER (WHERE s.ends_by > t.now)::int AS under_way,
+           COALESCE(array_agg(extract(epoch FROM t.now - s.ends_by) * 1000) FILTER (WHERE s.ends_by <= t.now), '{}')::float8[] AS answered_ago_ms
          FROM t LEFT JOIN hook_sends s ON s.hook_id = $1 AND s.ends_by > t.now - make_interval(secs => $2 / 1000.0)
          GROUP BY t.now`,
         [hookId, COUNTS_FOR_MS],
       );
-      const log: SendLog = { counting: row.counting, earliestAnsweredAgoMs: row.earliest_answered_ago_ms };
-      const { send, retryInMs } = admit(log, limit, wanted);
-      if (send === 0) return { tickets: [], retryInMs };
-      const sends = await m.query<{ id: string }[]>(
-        `INSERT INTO hook_sends (hook_id, ends_by) SELECT $1, clock_timestamp() + make_interval(secs => $3 / 1000.0) FROM generate_series(1, $2) RETURNING id`,
-        [hookId, send, leaseMs],
+      const { delaysMs, retryInMs } = admit({ underWay: row.under_way, answeredAgoMs: row.answered_ago_ms }, limit, wanted);
+      if (delaysMs.length === 0) return { cleared: [], retryInMs };
+      // Under way from the time each may leave until its lease ends (clock_timestamp() here is later than the decision's: later ends only).
+      const sends = await m.query<{ id: string; ends_by: Date }[]>(
+        `INSERT INTO hook_sends (hook_id, ends_by) SELECT $1, clock_timestamp() + make_interval(secs => (d + $3) / 1000.0) FROM unnest($2::float8[]) AS d RETURNING id, ends_by`,
+        [hookId, delaysMs, leaseMs],
       );
-      return { tickets: sends.map((s) => String(s.id)), retryInMs };
+      // Each delay (ascending) with the row whose lease it sets.
+      sends.sort((a, b) => a.ends_by.getTime() - b.ends_by.getTime());
+      return { cleared: sends.map((s, i) => ({ ticket: String(s.id), delayMs: delaysMs[i] })), retryInMs };
     });
   }
 
-  private end(ticket: string, sent: boolean): void {
-    this.ends.submit({ ticket, sent }).catch((err: Error) => {
+  private end(e: End): void {
+    this.ends.submit(e).catch((err: Error) => {
       // The send then counts until its lease ends: later sends wait longer, none goes sooner.
       if (Date.now() - this.loggedAt < 60_000) return;
       this.loggedAt = Date.now();
@@ -166,14 +170,19 @@ export class HookThrottle implements OnApplicationBootstrap, BeforeApplicationSh
     });
   }
 
-  /** now(): this statement's start, after every send of the batch was answered. */
-  private async endNow(es: { ticket: string; sent: boolean }[]): Promise<void[]> {
+  /**
+   * An answer's time in Postgres's clock: now() (this statement's start, after it was sent)
+   * less how long before sending it the answer came, as this process measured it. Never
+   * earlier than the answer, and without the time the write waited for its batch.
+   */
+  private async endNow(es: End[]): Promise<void[]> {
+    const at = performance.now();
     await this.db.query(
-      `WITH v AS (SELECT * FROM unnest($1::bigint[], $2::bool[]) AS v(id, sent)), unused AS (
-         DELETE FROM hook_sends s USING v WHERE s.id = v.id AND NOT v.sent
+      `WITH v AS (SELECT * FROM unnest($1::bigint[], $2::float8[]) AS v(id, ago_ms)), unused AS (
+         DELETE FROM hook_sends s USING v WHERE s.id = v.id AND v.ago_ms IS NULL
        )
-       UPDATE hook_sends s SET ends_by = now() FROM v WHERE s.id = v.id AND v.sent`,
-      [es.map((e) => e.ticket), es.map((e) => e.sent)],
+       UPDATE hook_sends s SET ends_by = now() - make_interval(secs => v.ago_ms / 1000.0) FROM v WHERE s.id = v.id AND v.ago_ms IS NOT NULL`,
+      [es.map((e) => e.ticket), es.map((e) => (e.answeredAt === null ? null : Math.max(0, at - e.answeredAt)))],
     );
     return es.map(() => undefined);
   }
@@ -183,6 +192,12 @@ export class HookThrottle implements OnApplicationBootstrap, BeforeApplicationSh
     const [, removed] = await this.db.query<[unknown[], number]>(`DELETE FROM hook_sends WHERE ends_by <= now() - make_interval(secs => $1 / 1000.0)`, [COUNTS_FOR_MS]);
     return removed;
   }
+}
+
+/** A ticket's send answered (when, by performance.now()), or not made (null). */
+interface End {
+  ticket: string;
+  answeredAt: number | null;
 }
 
 function dueFirst(a: Claimed, b: Claimed): number {

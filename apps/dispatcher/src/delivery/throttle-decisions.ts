@@ -1,22 +1,26 @@
 import { HookChangedEvent } from '@posthooks/contracts';
 
 /**
- * How many of a throttled hook's due deliveries may be sent now (SPEC §9
+ * Which of a throttled hook's due deliveries may be sent, and when (SPEC §9
  * `rate_limit_per_s`: at most that many arrivals at the receiver in any 1,000 ms), without
  * I/O. HookThrottle carries it out on the hook's log of sends in Postgres, shared by every
  * replica.
  *
- * Why it holds at the receiver whatever the network does: a send is logged when it is
- * decided (before it leaves, so before it arrives) and counts until COUNTS_FOR_MS after
- * its answer came back (after it arrived); one whose answer never came counts until its
- * lease ends (its attempt is over by then either way). Take limit + 1 arrivals within
- * WINDOW_MS and, of their sends, the one decided last, at D: it arrived after D, so every
- * other one arrived, and was answered, after D - WINDOW_MS, and was decided before D. At
- * D each of them was under way or answered less than WINDOW_MS ago: `limit` sends
- * counted, and that decision could not have sent. No guess about network delay is needed
- * (a margin after the send time would be one: a burst held up by a slow TLS handshake
- * could land within a second of the next). MARGIN_MS only absorbs clock reading: Postgres
- * stamps in microseconds, a receiver perhaps in milliseconds, and NTP slews clocks.
+ * A send is logged when it is decided, for a time at which it may leave (now, or when a
+ * logged send stops counting within the next second: a reservation, so that a freed place
+ * is used as it frees, not a claim's round trip later). It counts from then until
+ * COUNTS_FOR_MS after its answer came back; one whose answer never came counts until its
+ * lease ends (its attempt is over by then either way).
+ *
+ * Why it holds at the receiver whatever the network does: take limit + 1 arrivals within
+ * WINDOW_MS and, of their sends, the one decided last, for time T. It arrived after T, so
+ * every other one arrived, and was answered, after T - WINDOW_MS; each was decided
+ * earlier, so that decision saw it under way (counting at T) or answered then (counting
+ * at T as well): `limit` sends counted at T and it could not have been given T. No guess
+ * about network delay is needed (a margin after the send time would be one: a burst held
+ * up by a slow TLS handshake could land within a second of the next). MARGIN_MS only
+ * absorbs clock reading: Postgres stamps in microseconds, a receiver perhaps in
+ * milliseconds, and NTP slews clocks.
  */
 
 /** The window a limit counts over: at most `limit` arrivals in any WINDOW_MS. */
@@ -25,6 +29,8 @@ export const WINDOW_MS = 1000;
 export const MARGIN_MS = 20;
 /** How long after its answer a send stops counting. */
 export const COUNTS_FOR_MS = WINDOW_MS + MARGIN_MS;
+/** How soon a replica that could not send all it claimed for a hook asks again. */
+export const RETRY_MS = COUNTS_FOR_MS / 2;
 
 /** The hook's limit as the registry set it (SPEC §9: an integer 1..1000), or null: not throttled. */
 export function rateLimitOf(hook: Pick<HookChangedEvent, 'settings'> | undefined): number | null {
@@ -32,31 +38,38 @@ export function rateLimitOf(hook: Pick<HookChangedEvent, 'settings'> | undefined
   return typeof limit === 'number' && Number.isInteger(limit) && limit >= 1 ? limit : null;
 }
 
-/** What the hook's log of sends says at the moment of a decision. */
+/** What the hook's log of sends says at the moment of a decision: the sends that still count. */
 export interface SendLog {
-  /** Sends that still count: under way, or answered less than COUNTS_FOR_MS ago. */
-  counting: number;
-  /** How long ago the earliest answered one among them was answered; null if all are under way. */
-  earliestAnsweredAgoMs: number | null;
+  /** Under way (or reserved): they count for COUNTS_FOR_MS at least from now. */
+  underWay: number;
+  /** How long ago each answered one was answered (less than COUNTS_FOR_MS). */
+  answeredAgoMs: number[];
 }
 
 export interface Admission {
-  /** How many of the wanted deliveries to send now (and log as sent). */
-  send: number;
-  /**
-   * When fewer than wanted may go: in how long a send stops counting at the earliest,
-   * the time to ask again (until then this replica leaves the hook's deliveries waiting).
-   */
+  /** One per delivery that may go, oldest first: in how many ms it may leave (0: now). */
+  delaysMs: number[];
+  /** When fewer than wanted may go: in how long to ask again (until then this replica leaves the hook's deliveries waiting). */
   retryInMs: number | null;
 }
 
 export function admit(log: SendLog, limit: number, wanted: number): Admission {
-  const send = Math.max(0, Math.min(wanted, limit - log.counting));
-  if (send === wanted) return { send, retryInMs: null };
-  // A send under way (those just admitted too) is answered no sooner than now, so it
-  // counts for COUNTS_FOR_MS at least; an answered one for what is left of that. With a
-  // limit lowered below what counts, the first to stop counting may not make room yet:
-  // then the next decision says so again.
-  const earliest = log.earliestAnsweredAgoMs === null ? COUNTS_FOR_MS : COUNTS_FOR_MS - log.earliestAnsweredAgoMs;
-  return { send, retryInMs: Math.max(1, Math.ceil(Math.min(earliest, COUNTS_FOR_MS))) };
+  const delaysMs: number[] = [];
+  // Places free now, then one more each time an answered send stops counting (never a
+  // negative count: a limit lowered below what counts waits for enough of them).
+  let free = limit - log.underWay - log.answeredAgoMs.length;
+  const frees = log.answeredAgoMs.map((ago) => Math.max(0, Math.ceil(COUNTS_FOR_MS - ago))).sort((a, b) => a - b);
+  for (let next = 0; delaysMs.length < wanted; ) {
+    if (free > 0) {
+      delaysMs.push(next === 0 ? 0 : frees[next - 1]);
+      free--;
+    } else if (next < frees.length) {
+      free++;
+      next++;
+    } else break;
+  }
+  // Every answered send is accounted for. The ones under way (these too) count for a
+  // whole window at least, but each place is best taken as soon as its send is answered:
+  // asking twice a window sees every answer while its place can still be reserved in time.
+  return { delaysMs, retryInMs: delaysMs.length === wanted ? null : RETRY_MS };
 }
