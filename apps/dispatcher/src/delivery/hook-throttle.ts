@@ -201,5 +201,6 @@ interface End {
 }
 
 function dueFirst(a: Claimed, b: Claimed): number {
-  return a.next_attempt_at!.getTime() - b.next_attempt_at!.getTime() || a.created_at.getTime() - b.created_at.getTime() || (a.webhook_id < b.webhook_id ? -1 : 1);
+  // A pending delivery always has a due time (pending_is_due); created_at orders the rest.
+  return (a.next_attempt_at?.getTime() ?? 0) - (b.next_attempt_at?.getTime() ?? 0) || a.created_at.getTime() - b.created_at.getTime() || (a.webhook_id < b.webhook_id ? -1 : 1);
 }
