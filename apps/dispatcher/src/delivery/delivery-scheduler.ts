@@ -5,7 +5,7 @@ import { claimsTotal, deliveriesHeld } from '../metrics';
 import { Claimed, DeliveryStore } from './delivery-store';
 import { DeliveryWorker } from './delivery-worker';
 import { FairShare, shareLimits } from './fair-share';
-import { HookThrottle } from './hook-throttle';
+import { HookThrottle, Sorted } from './hook-throttle';
 
 /** The host of a hook the view no longer knows (deleted: its deliveries are cancelled at once), or whose URL does not parse (its attempt fails). */
 const UNKNOWN_HOST = '';
@@ -96,11 +96,7 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
         claimsTotal.inc({ outcome: claimed.length === 0 ? 'empty' : claimed.length < plan.limit ? 'some' : 'full' });
         const { free, limited } = this.throttle.sort(claimed);
         for (const c of free) this.start(c);
-        if (limited.size > 0) {
-          const { cleared, wakeInMs } = await this.throttle.clear(limited, this.worker.leaseMs);
-          for (const { delivery, ticket, delayMs } of cleared) this.start(delivery, { ticket, delayMs });
-          if (wakeInMs !== null) this.wakeIn(wakeInMs);
-        }
+        if (limited.size > 0) this.clearThrottled(limited);
         // A full claim leaves more due: claim again if there is still room.
         if (claimed.length === plan.limit) this.again = true;
       } while (this.again);
@@ -118,6 +114,28 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
     const outage = classifyFailure(err) === 'outage';
     const since = Math.round((now - this.failingSince) / 1000);
     this.log[outage ? 'warn' : 'error'](`claiming due deliveries fails (${outage ? 'Postgres out of reach' : 'error'}) for ${since} s; retried every ${this.env.DELIVERY_POLL_MS} ms: ${(err as Error).message}`);
+  }
+
+  /**
+   * Starts what the rate limits of throttled hooks let go, once decided. Decided beside the
+   * claims, not in their loop: a decision may wait for its hook's lock (another replica
+   * deciding), and other hooks' claims must not. The deliveries are held meanwhile.
+   */
+  private clearThrottled(limited: Sorted['limited']): void {
+    const held = [...limited.values()].flatMap(({ deliveries }) => deliveries.map((c) => this.share.hold({ account: c.account_id, hook: c.hook_id, host: this.worker.hostOf(c.hook_id) ?? UNKNOWN_HOST })));
+    const deciding: Promise<void> = this.throttle
+      .clear(limited, this.worker.leaseMs)
+      .then(({ cleared, wakeInMs }) => {
+        for (const { delivery, ticket, delayMs } of cleared) this.start(delivery, { ticket, delayMs });
+        if (wakeInMs !== null) this.wakeIn(wakeInMs);
+      })
+      .catch((err: Error) => this.log.warn(`rate-limited deliveries not decided (${err.message}); they are claimed again once their lease runs out`))
+      .finally(() => {
+        for (const holding of held) holding.release();
+        this.attempts.delete(deciding);
+        this.wake();
+      });
+    this.attempts.add(deciding);
   }
 
   /** Claims again in `ms` (or sooner, if already due sooner). */

@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap }
 import { StatementBatcher } from '@posthooks/persistence';
 import { RegistryView } from '@posthooks/registry-view';
 import { PeriodicTask } from '@posthooks/runtime';
+import type { PoolClient, QueryResult } from 'pg';
 import { DataSource } from 'typeorm';
 import { deliveriesThrottled } from '../metrics';
 import { Claimed, DeliveryStore } from './delivery-store';
@@ -40,6 +41,8 @@ export class HookThrottle implements OnApplicationBootstrap, BeforeApplicationSh
   private readonly log = new Logger('HookThrottle');
   /** Hooks this replica's claims skip, until when (Date.now()): their window was full. */
   private readonly blocked = new Map<number, number>();
+  /** Hooks a decision of this replica is under way for: a claim meanwhile would only queue on the same lock. */
+  private readonly deciding = new Set<number>();
   private readonly ends = new StatementBatcher<End>((es) => this.endNow(es));
   private readonly sweeper = new PeriodicTask('hook_sends sweep', this.log, () => this.sweep());
   /** When a failure to record an end was last logged: once a minute in an outage. */
@@ -59,10 +62,10 @@ export class HookThrottle implements OnApplicationBootstrap, BeforeApplicationSh
     return this.sweeper.stop();
   }
 
-  /** Hooks whose deliveries this replica's claims leave waiting now: blocked and still throttled. */
+  /** Hooks whose deliveries this replica's claims leave waiting now: being decided here, or blocked and still throttled. */
   blockedHooks(): number[] {
     const now = Date.now();
-    const hooks: number[] = [];
+    const hooks = [...this.deciding];
     for (const [hook, until] of this.blocked) {
       if (until <= now || rateLimitOf(this.view.hooks.get(hook)) === null) this.blocked.delete(hook);
       else hooks.push(hook);
@@ -101,6 +104,7 @@ export class HookThrottle implements OnApplicationBootstrap, BeforeApplicationSh
       [...limited].map(async ([hookId, { limit, deliveries }]) => {
         deliveries.sort(dueFirst);
         let going: { ticket: string; delayMs: number }[] = [];
+        this.deciding.add(hookId);
         try {
           const decided = await this.decide(hookId, limit, deliveries.length, leaseMs);
           going = decided.cleared;
@@ -110,6 +114,8 @@ export class HookThrottle implements OnApplicationBootstrap, BeforeApplicationSh
           }
         } catch (err) {
           this.log.warn(`rate limit of hook ${hookId} not decided (${(err as Error).message}); its ${deliveries.length} deliveries are given back`);
+        } finally {
+          this.deciding.delete(hookId);
         }
         going.forEach((g, i) => cleared.push({ delivery: deliveries[i], ...g }));
         const waiting = deliveries.slice(going.length);
@@ -133,32 +139,50 @@ export class HookThrottle implements OnApplicationBootstrap, BeforeApplicationSh
   /**
    * One transaction per hook: its advisory lock makes replicas decide one after another,
    * each seeing what the others logged. Sends that no longer count are removed on the way.
+   * Two round trips (lock and read; log and commit), the lock held for one: several
+   * statements in one simple-protocol query each take their own snapshot, so the read sees
+   * what the lock's previous holder committed. Simple protocol takes no parameters: only
+   * numbers are written into it, checked as such.
    */
   private async decide(hookId: number, limit: number, wanted: number, leaseMs: number): Promise<{ cleared: { ticket: string; delayMs: number }[]; retryInMs: number | null }> {
-    return this.db.transaction(async (m) => {
-      await m.query('SELECT pg_advisory_xact_lock(hashtext($1), $2)', [LOCK_KEY, hookId]);
+    const runner = this.db.createQueryRunner();
+    const client = (await runner.connect()) as PoolClient;
+    try {
+      const hook = integer(hookId);
       // clock_timestamp(), not now(): the time after the lock was granted.
-      const [row] = await m.query<{ under_way: number; answered_ago_ms: number[] }[]>(
-        `WITH t AS (SELECT clock_timestamp() AS now), old AS (
-           DELETE FROM hook_sends s USING t WHERE s.hook_id = $1 AND s.ends_by <= t.now - make_interval(secs => $2 / 1000.0)
+      const [, , read] = (await client.query(
+        `BEGIN;
+         SELECT pg_advisory_xact_lock(hashtext('${LOCK_KEY}'), ${hook});
+         WITH t AS (SELECT clock_timestamp() AS now), old AS (
+           DELETE FROM hook_sends s USING t WHERE s.hook_id = ${hook} AND s.ends_by <= t.now - interval '${integer(COUNTS_FOR_MS)} milliseconds'
          )
          SELECT count(s.id) FILTER (WHERE s.ends_by > t.now)::int AS under_way,
            COALESCE(array_agg(extract(epoch FROM t.now - s.ends_by) * 1000) FILTER (WHERE s.ends_by <= t.now), '{}')::float8[] AS answered_ago_ms
-         FROM t LEFT JOIN hook_sends s ON s.hook_id = $1 AND s.ends_by > t.now - make_interval(secs => $2 / 1000.0)
+         FROM t LEFT JOIN hook_sends s ON s.hook_id = ${hook} AND s.ends_by > t.now - interval '${integer(COUNTS_FOR_MS)} milliseconds'
          GROUP BY t.now`,
-        [hookId, COUNTS_FOR_MS],
-      );
+      )) as unknown as QueryResult<{ under_way: number; answered_ago_ms: number[] }>[];
+      const [row] = read.rows;
       const { delaysMs, retryInMs } = admit({ underWay: row.under_way, answeredAgoMs: row.answered_ago_ms }, limit, wanted);
-      if (delaysMs.length === 0) return { cleared: [], retryInMs };
+      if (delaysMs.length === 0) {
+        await client.query('COMMIT');
+        return { cleared: [], retryInMs };
+      }
       // Under way from the time each may leave until its lease ends (clock_timestamp() here is later than the decision's: later ends only).
-      const sends = await m.query<{ id: string; ends_by: Date }[]>(
-        `INSERT INTO hook_sends (hook_id, ends_by) SELECT $1, clock_timestamp() + make_interval(secs => (d + $3) / 1000.0) FROM unnest($2::float8[]) AS d RETURNING id, ends_by`,
-        [hookId, delaysMs, leaseMs],
-      );
+      const [logged] = (await client.query(
+        `INSERT INTO hook_sends (hook_id, ends_by)
+         SELECT ${hook}, clock_timestamp() + make_interval(secs => (d + ${integer(leaseMs)}) / 1000.0) FROM unnest('{${delaysMs.map(integer).join(',')}}'::float8[]) AS d
+         RETURNING id, ends_by;
+         COMMIT`,
+      )) as unknown as QueryResult<{ id: string; ends_by: Date }>[];
       // Each delay (ascending) with the row whose lease it sets.
-      sends.sort((a, b) => a.ends_by.getTime() - b.ends_by.getTime());
+      const sends = logged.rows.sort((a, b) => a.ends_by.getTime() - b.ends_by.getTime());
       return { cleared: sends.map((s, i) => ({ ticket: String(s.id), delayMs: delaysMs[i] })), retryInMs };
-    });
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      await runner.release();
+    }
   }
 
   private end(e: End): void {
@@ -198,6 +222,12 @@ export class HookThrottle implements OnApplicationBootstrap, BeforeApplicationSh
 interface End {
   ticket: string;
   answeredAt: number | null;
+}
+
+/** A number written into SQL: an integer, or the statement is not sent. */
+function integer(n: number): number {
+  if (!Number.isSafeInteger(n)) throw new Error(`not an integer: ${n}`);
+  return n;
 }
 
 function dueFirst(a: Claimed, b: Claimed): number {
