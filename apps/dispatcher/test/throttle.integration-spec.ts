@@ -132,6 +132,29 @@ describe('per-hook rate limit (rate_limit_per_s)', () => {
       await waitFor('the sweep to remove the hook’s sends', async () => (await d.app.get(HookThrottle).sweep()) >= 0 && (await sends()) === 0, { timeoutMs: 5000, intervalMs: 200 });
     }, 60_000);
 
+    it('applies a lowered limit to every send decided after it, and cancels the backlog of a deleted hook', async () => {
+      const rx = await receiver();
+      const a = await d.account();
+      const hook = await limited(d, await d.hook(a.id, rx.url()), 20);
+      await burst(d, a.id, 100, `lowered-${a.id}`);
+      await waitFor('some of the backlog at 20/s', () => rx.requests.length >= 30, { timeoutMs: 20_000 });
+      await limited(d, hook, 2);
+      // Sends decided before the change (reserved up to a window ahead) go as decided; every later one obeys 2/s.
+      const after = Date.now() + 1500;
+      await waitFor('sends under the lowered limit', () => rx.requests.filter((r) => r.at >= after).length >= 6, { timeoutMs: 20_000 });
+      expect(densest(rx.requests.filter((r) => r.at >= after))).toBeLessThanOrEqual(2);
+
+      // Deleted (the registry's event; the view forgets the hook): what waits is cancelled, not sent.
+      await d.publisher.publish(Subjects.HookChanged, { ...hook, deleted: true, changed_at: new Date().toISOString() }, { msgId: `delete-${hook.hook_id}`, key: String(hook.hook_id) });
+      await waitFor('the view to forget the hook', () => !d.view.hooks.has(hook.hook_id));
+      const sentBefore = rx.requests.length;
+      await d.idle(30_000);
+      const [{ cancelled }] = await d.app.get(DataSource).query<{ cancelled: number }[]>(`SELECT count(*)::int AS cancelled FROM deliveries WHERE hook_id = $1 AND state = 'cancelled'`, [hook.hook_id]);
+      expect(cancelled).toBeGreaterThan(50);
+      // At most what was decided before the view forgot it (two a second, a second ahead).
+      expect(rx.requests.length - sentBefore).toBeLessThanOrEqual(4);
+    }, 90_000);
+
     it('claims for other hooks as fast beside a throttled hook with 10,000 waiting deliveries', async () => {
       const store = d.app.get(DeliveryStore);
       const claims: number[] = [];
