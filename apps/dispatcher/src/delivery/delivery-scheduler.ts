@@ -162,14 +162,15 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
     deliveriesHeld.inc();
     const ticket = throttled?.ticket;
     let sent = false;
-    const attempt = delay(throttled?.delayMs ?? 0)
-      .then(() => this.worker.attempt(c, host, () => {
+    const send = () =>
+      this.worker.attempt(c, host, () => {
         sent = true;
         if (ticket) this.throttle.sent(ticket);
         // The host can take another while this outcome is recorded.
         holding.leaveHost();
         this.wake();
-      }))
+      });
+    const attempt = (throttled && throttled.delayMs > 0 ? new Promise((resolve) => setTimeout(resolve, throttled.delayMs)).then(send) : send())
       .catch((err: Error) => this.log.warn(`attempt of ${c.webhook_id} not recorded (${err.message}); it is claimed again once its lease runs out`))
       .finally(() => {
         if (ticket && !sent) this.throttle.unused(ticket);
@@ -180,9 +181,4 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
       });
     this.attempts.add(attempt);
   }
-}
-
-/** Resolves after `ms` (at once, without a timer, for 0). */
-function delay(ms: number): Promise<void> {
-  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
 }

@@ -32,9 +32,11 @@ const LOCK_KEY = 'posthooks:dispatcher:hook_sends';
  * Postgres (`hook_sends`, a row per send: `ends_by` is when its lease ends while it is
  * under way, when its answer came once it is answered). Each claim's deliveries of a
  * throttled hook are decided in one short transaction under the hook's advisory lock, so
- * replicas take turns: as many as the limit leaves room for go, the rest are given back
- * to Postgres due as they were (their order kept, no attempt counted) and this replica's
- * claims skip the hook until a send stops counting. Hooks without a limit never come here.
+ * replicas take turns: as many as the limit leaves room for go, now or at the moment a
+ * logged send stops counting (held here until then, at most a second); the rest are given
+ * back to Postgres due as they were (their order kept, no attempt counted) and this
+ * replica's claims skip the hook for half a window, then ask again. Hooks without a limit
+ * never come here: no query, no row.
  */
 @Injectable()
 export class HookThrottle implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -93,9 +95,9 @@ export class HookThrottle implements OnApplicationBootstrap, BeforeApplicationSh
    * Decides each throttled hook's claimed deliveries (oldest due first) and gives back
    * those that may not go within the next second. Resolves with the ones to send, each with
    * its ticket (tell `sent` or `unused`) and when it may leave, and when to claim again for
-   * a hook blocked here (ms), if any. A
-   * hook whose decision fails (Postgres away) sends nothing: its deliveries are given
-   * back, or, if that fails too, claimed again once their lease runs out.
+   * a hook blocked here (ms), if any. A hook whose decision fails (Postgres away) sends
+   * nothing: its deliveries are given back, or, if that fails too, claimed again once
+   * their lease runs out.
    */
   async clear(limited: Sorted['limited'], leaseMs: number): Promise<{ cleared: Cleared[]; wakeInMs: number | null }> {
     const cleared: Cleared[] = [];
@@ -106,21 +108,23 @@ export class HookThrottle implements OnApplicationBootstrap, BeforeApplicationSh
         let going: { ticket: string; delayMs: number }[] = [];
         this.deciding.add(hookId);
         try {
-          const decided = await this.decide(hookId, limit, deliveries.length, leaseMs);
-          going = decided.cleared;
-          if (decided.retryInMs !== null) {
-            this.blocked.set(hookId, Date.now() + decided.retryInMs);
-            wakeInMs = Math.min(wakeInMs ?? Infinity, decided.retryInMs);
+          try {
+            const decided = await this.decide(hookId, limit, deliveries.length, leaseMs);
+            going = decided.cleared;
+            if (decided.retryInMs !== null) {
+              this.blocked.set(hookId, Date.now() + decided.retryInMs);
+              wakeInMs = Math.min(wakeInMs ?? Infinity, decided.retryInMs);
+            }
+          } catch (err) {
+            this.log.warn(`rate limit of hook ${hookId} not decided (${(err as Error).message}); its ${deliveries.length} deliveries are given back`);
           }
-        } catch (err) {
-          this.log.warn(`rate limit of hook ${hookId} not decided (${(err as Error).message}); its ${deliveries.length} deliveries are given back`);
+          going.forEach((g, i) => cleared.push({ delivery: deliveries[i], ...g }));
+          const waiting = deliveries.slice(going.length);
+          if (waiting.length > 0) deliveriesThrottled.inc(waiting.length);
+          await Promise.all(waiting.map((c) => this.store.giveBack(c).catch(() => undefined)));
         } finally {
           this.deciding.delete(hookId);
         }
-        going.forEach((g, i) => cleared.push({ delivery: deliveries[i], ...g }));
-        const waiting = deliveries.slice(going.length);
-        if (waiting.length > 0) deliveriesThrottled.inc(waiting.length);
-        await Promise.all(waiting.map((c) => this.store.giveBack(c).catch(() => undefined)));
       }),
     );
     return { cleared, wakeInMs };
