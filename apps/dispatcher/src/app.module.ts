@@ -10,12 +10,14 @@ import { AttemptsByTime1764000700000 } from './database/migrations/1764000700000
 import { ReportDue1764000800000 } from './database/migrations/1764000800000-report-due';
 import { DueDeliveries1764000900000 } from './database/migrations/1764000900000-due-deliveries';
 import { FinalDeliveriesByAge1764001500000 } from './database/migrations/1764001500000-final-deliveries-by-age';
+import { HookSends1764002200000 } from './database/migrations/1764002200000-hook-sends';
 import { DeliveriesController } from './delivery/deliveries.controller';
 import { DeliveryStore } from './delivery/delivery-store';
 import { DeliveryWorker, WEBHOOK_SENDER } from './delivery/delivery-worker';
 import { DeliveryReports } from './delivery/delivery-reports';
 import { DeliveryRetention } from './delivery/delivery-retention';
 import { DeliveryScheduler } from './delivery/delivery-scheduler';
+import { HookThrottle } from './delivery/hook-throttle';
 import { WebhookSender } from './delivery/webhook-sender';
 import { FanoutService } from './fanout/fanout.service';
 import { LoadsController } from './fanout/loads.controller';
@@ -30,7 +32,7 @@ export class AppModule {
   static forRoot(env: DispatcherEnv): DynamicModule {
     return {
       module: AppModule,
-      imports: [...coreModules(env, { service: 'dispatcher', schema: 'dispatcher', migrations: [Init1764000100000, DeliveryLease1764000400000, ExpiredLeaseIndex1764000500000, EventHash1764000600000, AttemptsByTime1764000700000, ReportDue1764000800000, DueDeliveries1764000900000, FinalDeliveriesByAge1764001500000] }), RegistryViewModule.forRoot({ signingSecrets: secretBoxFromEnv(env) })],
+      imports: [...coreModules(env, { service: 'dispatcher', schema: 'dispatcher', migrations: [Init1764000100000, DeliveryLease1764000400000, ExpiredLeaseIndex1764000500000, EventHash1764000600000, AttemptsByTime1764000700000, ReportDue1764000800000, DueDeliveries1764000900000, FinalDeliveriesByAge1764001500000, HookSends1764002200000] }), RegistryViewModule.forRoot({ signingSecrets: secretBoxFromEnv(env) })],
       controllers: [LoadsController, DeliveriesController, DeliveryLogController],
       providers: [
         { provide: DispatcherEnv, useValue: env },
@@ -41,6 +43,7 @@ export class AppModule {
         DeliveryStore,
         DeliveryWorker,
         DeliveryScheduler,
+        HookThrottle,
         DeliveryReports,
         DeliveryRetention,
         FanoutService,

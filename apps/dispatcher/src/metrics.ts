@@ -34,3 +34,8 @@ export const deliveriesHeld = new Gauge({
   name: 'posthooks_deliveries_held',
   help: 'Deliveries this replica has claimed and not yet recorded: waiting for a slot of their host, or being sent',
 });
+
+export const deliveriesThrottled = new Counter({
+  name: 'posthooks_deliveries_throttled_total',
+  help: "Claimed deliveries given back to wait because their hook was at its rate_limit_per_s (each counted every time it is given back)",
+});

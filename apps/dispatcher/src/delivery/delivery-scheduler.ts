@@ -5,6 +5,7 @@ import { claimsTotal, deliveriesHeld } from '../metrics';
 import { Claimed, DeliveryStore } from './delivery-store';
 import { DeliveryWorker } from './delivery-worker';
 import { FairShare, shareLimits } from './fair-share';
+import { HookThrottle, Sorted } from './hook-throttle';
 
 /** The host of a hook the view no longer knows (deleted: its deliveries are cancelled at once), or whose URL does not parse (its attempt fails). */
 const UNKNOWN_HOST = '';
@@ -34,10 +35,13 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
   /** When claims started failing, and when that was last logged: an outage is logged once a minute, not once a poll. */
   private failingSince = 0;
   private loggedAt = 0;
+  /** Wakes this replica when the earliest hook it blocked for its rate limit may send again. */
+  private unblock?: { at: number; timer: NodeJS.Timeout };
 
   constructor(
     private readonly store: DeliveryStore,
     private readonly worker: DeliveryWorker,
+    private readonly throttle: HookThrottle,
     @Inject(DispatcherEnv) private readonly env: DispatcherEnv,
   ) {
     this.share = new FairShare(shareLimits(env.DELIVERY_CONCURRENCY, env.DELIVERY_CONCURRENCY_PER_HOST, env.DELIVERY_ACCOUNT_SHARE));
@@ -53,6 +57,7 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
   async beforeApplicationShutdown(): Promise<void> {
     this.running = false;
     clearInterval(this.poller);
+    clearTimeout(this.unblock?.timer);
     await Promise.allSettled(this.attempts);
   }
 
@@ -78,7 +83,8 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
         if (!plan) break;
         let claimed: Claimed[];
         try {
-          claimed = await this.store.claim({ ...plan, leaseMs: this.worker.leaseMs });
+          // Hooks at their rate limit here wait in Postgres, unclaimed, until a send stops counting.
+          claimed = await this.store.claim({ ...plan, skipHooks: [...plan.skipHooks, ...this.throttle.blockedHooks()], leaseMs: this.worker.leaseMs });
         } catch (err) {
           this.claimFailed(err);
           break;
@@ -88,7 +94,9 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
           this.failingSince = 0;
         }
         claimsTotal.inc({ outcome: claimed.length === 0 ? 'empty' : claimed.length < plan.limit ? 'some' : 'full' });
-        for (const c of claimed) this.start(c);
+        const { free, limited } = this.throttle.sort(claimed);
+        for (const c of free) this.start(c);
+        if (limited.size > 0) this.clearThrottled(limited);
         // A full claim leaves more due: claim again if there is still room.
         if (claimed.length === plan.limit) this.again = true;
       } while (this.again);
@@ -108,18 +116,64 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
     this.log[outage ? 'warn' : 'error'](`claiming due deliveries fails (${outage ? 'Postgres out of reach' : 'error'}) for ${since} s; retried every ${this.env.DELIVERY_POLL_MS} ms: ${(err as Error).message}`);
   }
 
-  private start(c: Claimed): void {
+  /**
+   * Starts what the rate limits of throttled hooks let go, once decided. Decided beside the
+   * claims, not in their loop: a decision may wait for its hook's lock (another replica
+   * deciding), and other hooks' claims must not. The deliveries are held meanwhile.
+   */
+  private clearThrottled(limited: Sorted['limited']): void {
+    const held = [...limited.values()].flatMap(({ deliveries }) => deliveries.map((c) => this.share.hold({ account: c.account_id, hook: c.hook_id, host: this.worker.hostOf(c.hook_id) ?? UNKNOWN_HOST })));
+    const deciding: Promise<void> = this.throttle
+      .clear(limited, this.worker.leaseMs)
+      .then(({ cleared, wakeInMs }) => {
+        for (const { delivery, ticket, delayMs } of cleared) this.start(delivery, { ticket, delayMs });
+        if (wakeInMs !== null) this.wakeIn(wakeInMs);
+      })
+      .catch((err: Error) => this.log.warn(`rate-limited deliveries not decided (${err.message}); they are claimed again once their lease runs out`))
+      .finally(() => {
+        for (const holding of held) holding.release();
+        this.attempts.delete(deciding);
+        this.wake();
+      });
+    this.attempts.add(deciding);
+  }
+
+  /** Claims again in `ms` (or sooner, if already due sooner). */
+  private wakeIn(ms: number): void {
+    const at = Date.now() + ms;
+    if (this.unblock && this.unblock.at <= at) return;
+    clearTimeout(this.unblock?.timer);
+    this.unblock = {
+      at,
+      timer: setTimeout(() => {
+        this.unblock = undefined;
+        this.wake();
+      }, ms),
+    };
+  }
+
+  /**
+   * `throttled`: the delivery's entry in its throttled hook's log of sends, told when the
+   * send is over (or never happened), and how long it waits before it may leave (held meanwhile).
+   */
+  private start(c: Claimed, throttled?: { ticket: string; delayMs: number }): void {
     const host = this.worker.hostOf(c.hook_id) ?? UNKNOWN_HOST;
     const holding = this.share.hold({ account: c.account_id, hook: c.hook_id, host });
     deliveriesHeld.inc();
-    const attempt = this.worker
-      .attempt(c, host, () => {
+    const ticket = throttled?.ticket;
+    let sent = false;
+    const send = () =>
+      this.worker.attempt(c, host, () => {
+        sent = true;
+        if (ticket) this.throttle.sent(ticket);
         // The host can take another while this outcome is recorded.
         holding.leaveHost();
         this.wake();
-      })
+      });
+    const attempt = (throttled && throttled.delayMs > 0 ? new Promise((resolve) => setTimeout(resolve, throttled.delayMs)).then(send) : send())
       .catch((err: Error) => this.log.warn(`attempt of ${c.webhook_id} not recorded (${err.message}); it is claimed again once its lease runs out`))
       .finally(() => {
+        if (ticket && !sent) this.throttle.unused(ticket);
         holding.release();
         deliveriesHeld.dec();
         this.attempts.delete(attempt);
