@@ -11,6 +11,8 @@ export const hookRegistry: ServiceDefinition<HookRegistryEnv> = {
   module: (env) => AppModule.forRoot(env),
   // Unparsable JSON on the Stitch hooks API is an invalid body in its own words.
   malformedJsonBody: (req) => (req.path.startsWith(HOOKS_PATH) ? (req.method === 'PUT' ? ErrorBodies.invalidPutBody : ErrorBodies.invalidPostBody) : undefined),
+  // The console's proxy streams bodies to the other services unread (console/upstream-proxy.ts).
+  rawBodyPaths: /^\/console\/api\/(?!session$)/,
   // The dispatcher's 410 Gone reports; few and quick.
   consumers: () => [{ stream: 'NOTIFY', durable: 'hook-registry', filterSubject: 'hook.gone', concurrency: 4 }],
   openApi: {

@@ -1,0 +1,79 @@
+import { Logger } from '@nestjs/common';
+import { simpleError } from '@posthooks/contracts';
+import type { Request, Response } from 'express';
+import http from 'node:http';
+import https from 'node:https';
+import { clientAddress } from '@posthooks/runtime';
+
+/** Request headers passed on: the credentials and what describes the body. Nothing else (no cookies, no hop-by-hop headers). */
+const REQUEST_HEADERS = ['authorization', 'content-type', 'content-length', 'content-encoding', 'accept'];
+/** Response headers passed back. */
+const RESPONSE_HEADERS = ['content-type', 'content-length', 'retry-after', 'allow', 'cache-control'];
+
+const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) };
+
+export interface ProxyOptions {
+  /** The upstream service's base URL (DISPATCHER_URL, ...). */
+  base: string;
+  pathAndQuery: string;
+  /** Upstream must answer (its headers) within this; else 504. */
+  timeoutMs: number;
+  trustProxy: boolean;
+  /** For logs: the service's name. */
+  service: string;
+}
+
+const log = new Logger('ConsoleProxy');
+
+/**
+ * Streams one request to an upstream service and its answer back: the body is piped both
+ * ways, never buffered, so a large answer (a long delivery log page) costs no memory here.
+ * The Authorization header is passed on unchanged and never logged (only the service and
+ * the path are). The client's address is appended to X-Forwarded-For, so an upstream
+ * behind TRUST_PROXY still limits failed authentications per browser, not per registry.
+ */
+export function proxyRequest(req: Request, res: Response, options: ProxyOptions): void {
+  const target = new URL(options.pathAndQuery, options.base);
+  const headers: http.OutgoingHttpHeaders = {};
+  for (const name of REQUEST_HEADERS) if (req.headers[name] !== undefined) headers[name] = req.headers[name];
+  const forwarded = req.headers['x-forwarded-for'];
+  const client = clientAddress(req, false);
+  headers['x-forwarded-for'] = options.trustProxy && forwarded ? `${String(forwarded)}, ${client}` : client;
+
+  const transport = target.protocol === 'https:' ? https : http;
+  const upstream = transport.request(target, { method: req.method, headers, agent: agents[target.protocol as 'http:' | 'https:'], timeout: options.timeoutMs });
+  let answered = false;
+  const fail = (status: number, what: string) => {
+    if (answered || res.headersSent) {
+      res.destroy();
+      return;
+    }
+    answered = true;
+    res.status(status).json(simpleError(what));
+  };
+
+  upstream.on('response', (answer) => {
+    // Headers are in: the timeout was about waiting for them; a slow body is the client's to wait for.
+    upstream.setTimeout(0);
+    answered = true;
+    res.status(answer.statusCode ?? 502);
+    for (const name of RESPONSE_HEADERS) if (answer.headers[name] !== undefined) res.setHeader(name, answer.headers[name]);
+    answer.pipe(res);
+    answer.on('error', () => res.destroy());
+  });
+  upstream.on('timeout', () => {
+    log.warn(`${options.service} did not answer ${req.method} ${target.pathname} within ${options.timeoutMs} ms`);
+    upstream.destroy();
+    fail(504, `${options.service} did not answer in time`);
+  });
+  upstream.on('error', (err: NodeJS.ErrnoException) => {
+    if (res.writableEnded || req.destroyed) return;
+    log.warn(`${options.service} ${req.method} ${target.pathname}: ${err.code ?? err.message}`);
+    fail(502, `${options.service} is not reachable`);
+  });
+  // The browser went away (closed tab, navigation): so does the upstream request.
+  res.on('close', () => {
+    if (!res.writableFinished) upstream.destroy();
+  });
+  req.pipe(upstream);
+}
