@@ -152,7 +152,7 @@ export function DeliveriesView({ api, hookId }: { api: Api; hookId?: number }) {
 function AttemptsTable({ attempts, onRedeliver }: { attempts: Attempt[]; onRedeliver: (webhookId: string) => void }) {
   return (
     <div className="table-wrap">
-      <table>
+      <table className="cards">
         <caption className="visually-hidden">Recent delivery attempts, newest first</caption>
         <thead>
           <tr>
@@ -169,19 +169,19 @@ function AttemptsTable({ attempts, onRedeliver }: { attempts: Attempt[]; onRedel
         <tbody>
           {attempts.map((a) => (
             <tr key={`${a.webhook_id}-${a.attempt}-${a.attempted_at}`} className={a.status === 'failed' ? 'failed' : undefined} data-status={a.status}>
-              <td>{formatTime(a.attempted_at)}</td>
-              <td>{a.event_type}</td>
-              <td>{a.integration_name ? `${a.integration_name}.${a.table_name ?? ''}` : '—'}</td>
-              <td>
+              <td data-label="Time">{formatTime(a.attempted_at)}</td>
+              <td data-label="Event type">{a.event_type}</td>
+              <td data-label="Integration.table">{a.integration_name ? `${a.integration_name}.${a.table_name ?? ''}` : '—'}</td>
+              <td data-label="Status">
                 <span className={`status ${a.status === 'succeeded' ? 'on' : a.status === 'failed' ? 'off' : 'wait'}`}>
                   {a.status === 'failed' ? '✗ Failed' : a.status === 'succeeded' ? '✓ Succeeded' : 'Pending'}
                 </span>
                 {a.attempt > 1 ? <span className="hint"> (attempt {a.attempt})</span> : null}
               </td>
-              <td>{a.status_code ?? '—'}</td>
-              <td>{a.duration_ms === null ? '—' : `${a.duration_ms} ms`}</td>
-              <td className="error">{a.error ?? ''}</td>
-              <td>
+              <td data-label="Status code">{a.status_code ?? '—'}</td>
+              <td data-label="Duration">{a.duration_ms === null ? '—' : `${a.duration_ms} ms`}</td>
+              <td data-label="Error" className="error">{a.error ?? ''}</td>
+              <td data-label="Actions">
                 <button type="button" onClick={() => onRedeliver(a.webhook_id)}>
                   Redeliver
                 </button>

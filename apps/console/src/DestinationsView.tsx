@@ -54,7 +54,7 @@ export function DestinationsView({ api }: { api: Api }) {
       <Note>{note}</Note>
       {destinations && destinations.length > 0 ? (
         <div className="table-wrap">
-          <table>
+          <table className="cards">
             <caption className="visually-hidden">Destinations</caption>
             <thead>
               <tr>
@@ -68,11 +68,11 @@ export function DestinationsView({ api }: { api: Api }) {
             <tbody>
               {destinations.map((d) => (
                 <tr key={d.id}>
-                  <td>{d.id}</td>
-                  <td>{d.name}</td>
-                  <td>{d.type}</td>
-                  <td className="url">{d.connection?.url ?? `built-in (posthooks_dest_${d.id})`}</td>
-                  <td>{formatTime(d.created_at)}</td>
+                  <td data-label="Id">{d.id}</td>
+                  <td data-label="Name">{d.name}</td>
+                  <td data-label="Type">{d.type}</td>
+                  <td data-label="Database" className="url">{d.connection?.url ?? `built-in (posthooks_dest_${d.id})`}</td>
+                  <td data-label="Created">{formatTime(d.created_at)}</td>
                 </tr>
               ))}
             </tbody>

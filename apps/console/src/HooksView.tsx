@@ -94,7 +94,7 @@ export function HooksView({ api, account }: { api: Api; account: Account }) {
       {hooks && hooks.length === 0 ? <p>No hooks yet.</p> : null}
       {hooks && hooks.length > 0 ? (
         <div className="table-wrap">
-          <table>
+          <table className="cards">
             <caption className="visually-hidden">Post-load hooks of this account</caption>
             <thead>
               <tr>
@@ -108,17 +108,17 @@ export function HooksView({ api, account }: { api: Api; account: Account }) {
             <tbody>
               {hooks.map((hook) => (
                 <tr key={hook.id} data-hook-id={hook.id}>
-                  <td className="url">{hook.config.url}</td>
-                  <td>{destinationName(hook.config.destination_id)}</td>
-                  <td>
+                  <td data-label="URL" className="url">{hook.config.url}</td>
+                  <td data-label="Destination">{destinationName(hook.config.destination_id)}</td>
+                  <td data-label="Status">
                     {hook.disabled_at ? (
                       <span className="status off">Disabled{hook.disabled_reason ? ` (${REASONS[hook.disabled_reason] ?? hook.disabled_reason})` : ''}</span>
                     ) : (
                       <span className="status on">Enabled</span>
                     )}
                   </td>
-                  <td>{formatTime(hook.created_at)}</td>
-                  <td className="actions">
+                  <td data-label="Created">{formatTime(hook.created_at)}</td>
+                  <td data-label="Actions" className="actions">
                     {hook.disabled_at ? (
                       <button type="button" disabled={!account.entitled} onClick={() => void act(async () => (await api.setEnabled(hook.id, true), 'The webhook is enabled.'))}>
                         Re-enable this webhook

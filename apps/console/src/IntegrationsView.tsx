@@ -92,7 +92,7 @@ export function IntegrationsView({ api }: { api: Api }) {
       {integrations && integrations.length === 0 ? <p>No integrations yet.</p> : null}
       {integrations && integrations.length > 0 ? (
         <div className="table-wrap">
-          <table>
+          <table className="cards">
             <caption className="visually-hidden">Incoming-webhook integrations</caption>
             <thead>
               <tr>
@@ -109,15 +109,15 @@ export function IntegrationsView({ api }: { api: Api }) {
                 const live = (integration.urls ?? []).filter((u) => !u.revoked_at);
                 return (
                   <tr key={integration.id} data-integration-id={integration.id}>
-                    <td>
+                    <td data-label="Name">
                       {integration.name}
                       {integration.schema ? <div className="hint">schema {integration.schema}</div> : null}
                     </td>
-                    <td>{destinationName(integration.destination_id)}</td>
-                    <td>{integration.primary_key ?? <span className="hint">none (rows appended)</span>}</td>
-                    <td>{integration.row_count ?? '—'}</td>
-                    <td>{integration.last_loaded_at ? formatTime(integration.last_loaded_at) : '—'}</td>
-                    <td className="actions">
+                    <td data-label="Destination">{destinationName(integration.destination_id)}</td>
+                    <td data-label="Primary key">{integration.primary_key ?? <span className="hint">none (rows appended)</span>}</td>
+                    <td data-label="Rows">{integration.row_count ?? '—'}</td>
+                    <td data-label="Last load">{integration.last_loaded_at ? formatTime(integration.last_loaded_at) : '—'}</td>
+                    <td data-label="Webhook URLs" className="actions">
                       <ul className="urls">
                         {live.map((u) => (
                           <li key={u.id}>

@@ -54,7 +54,7 @@ export function UndeliveredView({ api }: { api: Api }) {
       {rows && rows.length === 0 ? <p>Nothing here: every delivery reached its endpoint.</p> : null}
       {rows && rows.length > 0 ? (
         <div className="table-wrap">
-          <table>
+          <table className="cards">
             <caption className="visually-hidden">Undelivered webhooks</caption>
             <thead>
               <tr>
@@ -70,15 +70,15 @@ export function UndeliveredView({ api }: { api: Api }) {
             <tbody>
               {rows.map((r) => (
                 <tr key={r.webhook_id} className="failed">
-                  <td>{formatTime(r.created_at)}</td>
-                  <td>
+                  <td data-label="Created">{formatTime(r.created_at)}</td>
+                  <td data-label="Hook">
                     <a href={`#/hooks/${r.hook_id}/deliveries`}>#{r.hook_id}</a>
                   </td>
-                  <td>{r.event_type}</td>
-                  <td>{r.attempts}</td>
-                  <td className="error">{r.last_error ?? ''}</td>
-                  <td>{formatTime(r.next_attempt_at)}</td>
-                  <td>
+                  <td data-label="Event type">{r.event_type}</td>
+                  <td data-label="Attempts">{r.attempts}</td>
+                  <td data-label="Last error" className="error">{r.last_error ?? ''}</td>
+                  <td data-label="Next attempt">{formatTime(r.next_attempt_at)}</td>
+                  <td data-label="Actions">
                     <button type="button" onClick={() => void redeliver(r.webhook_id)}>
                       Redeliver
                     </button>

@@ -42,20 +42,20 @@ export function proxyRequest(req: Request, res: Response, options: ProxyOptions)
 
   const transport = target.protocol === 'https:' ? https : http;
   const upstream = transport.request(target, { method: req.method, headers, agent: agents[target.protocol as 'http:' | 'https:'], timeout: options.timeoutMs });
-  let answered = false;
+  // waiting: no answer yet; proxying: the upstream's answer is being piped; ours: we answered (an error); gone: the client left.
+  let state: 'waiting' | 'proxying' | 'ours' | 'gone' = 'waiting';
   const fail = (status: number, what: string) => {
-    if (answered || res.headersSent) {
-      res.destroy();
-      return;
-    }
-    answered = true;
+    if (state === 'proxying') res.destroy(); // cut mid-answer: the client must see it truncated
+    if (state !== 'waiting') return;
+    state = 'ours';
     res.status(status).json(simpleError(what));
   };
 
   upstream.on('response', (answer) => {
     // Headers are in: the timeout was about waiting for them; a slow body is the client's to wait for.
     upstream.setTimeout(0);
-    answered = true;
+    if (state !== 'waiting') return answer.resume();
+    state = 'proxying';
     res.status(answer.statusCode ?? 502);
     for (const name of RESPONSE_HEADERS) if (answer.headers[name] !== undefined) res.setHeader(name, answer.headers[name]);
     answer.pipe(res);
@@ -63,17 +63,19 @@ export function proxyRequest(req: Request, res: Response, options: ProxyOptions)
   });
   upstream.on('timeout', () => {
     log.warn(`${options.service} did not answer ${req.method} ${target.pathname} within ${options.timeoutMs} ms`);
-    upstream.destroy();
     fail(504, `${options.service} did not answer in time`);
+    upstream.destroy();
   });
   upstream.on('error', (err: NodeJS.ErrnoException) => {
-    if (res.writableEnded || req.destroyed) return;
+    if (state === 'ours' || state === 'gone') return;
     log.warn(`${options.service} ${req.method} ${target.pathname}: ${err.code ?? err.message}`);
     fail(502, `${options.service} is not reachable`);
   });
   // The browser went away (closed tab, navigation): so does the upstream request.
   res.on('close', () => {
-    if (!res.writableFinished) upstream.destroy();
+    if (res.writableFinished) return;
+    state = 'gone';
+    upstream.destroy();
   });
   req.pipe(upstream);
 }
