@@ -20,21 +20,20 @@ describe('the console, in Chromium', () => {
   beforeAll(async () => {
     // The registry proxies to the others, so their ports are chosen before it starts.
     const [dispatcherPort, gatewayPort, loaderPort] = [await freePort(), await freePort(), await freePort()];
-    [stack, browser, ok, failing] = await Promise.all([
-      Stack.start('e2e_console', {
-        'hook-registry': {
-          DISPATCHER_URL: `http://127.0.0.1:${dispatcherPort}`,
-          INGEST_GATEWAY_URL: `http://127.0.0.1:${gatewayPort}`,
-          LOAD_SIMULATOR_URL: `http://127.0.0.1:${loaderPort}`,
-        },
-        dispatcher: { PORT: String(dispatcherPort), DELIVERY_RETRY_SCHEDULE: '100ms,100ms,100ms,100ms,100ms', DELIVERY_TIMEOUT_MS: '3000' },
-        'ingest-gateway': { PORT: String(gatewayPort) },
-        'load-simulator': { PORT: String(loaderPort), LOAD_INTERVAL_MS: '200' },
-      }),
-      launchChromium(),
-      HttpsReceiver.start(),
-      HttpsReceiver.start({ react: () => ({ status: 500, body: 'down for maintenance' }) }),
-    ]);
+    // One at a time, each kept as soon as it exists, so afterAll stops whatever started.
+    browser = await launchChromium();
+    ok = await HttpsReceiver.start();
+    failing = await HttpsReceiver.start({ react: () => ({ status: 500, body: 'down for maintenance' }) });
+    stack = await Stack.start('e2e_console', {
+      'hook-registry': {
+        DISPATCHER_URL: `http://127.0.0.1:${dispatcherPort}`,
+        INGEST_GATEWAY_URL: `http://127.0.0.1:${gatewayPort}`,
+        LOAD_SIMULATOR_URL: `http://127.0.0.1:${loaderPort}`,
+      },
+      dispatcher: { PORT: String(dispatcherPort), DELIVERY_RETRY_SCHEDULE: '100ms,100ms,100ms,100ms,100ms', DELIVERY_TIMEOUT_MS: '3000' },
+      'ingest-gateway': { PORT: String(gatewayPort) },
+      'load-simulator': { PORT: String(loaderPort), LOAD_INTERVAL_MS: '200' },
+    });
     base = stack.get('hook-registry').url;
   }, 120_000);
 
@@ -235,7 +234,7 @@ describe('the console, in Chromium', () => {
     await page.getByRole('status').filter({ hasText: /Recovered [1-9]\d* events?/ }).waitFor({ timeout: 20_000 });
   });
 
-  it('manages incoming-webhook integrations: URL shown once, a second URL, Revoke', async () => {
+  it('manages incoming-webhook integrations: URL shown once, rows loaded and last load, a second URL, Revoke', async () => {
     const acc = await account();
     const tab = await open();
     const { page } = tab;
@@ -255,6 +254,9 @@ describe('the console, in Chromium', () => {
 
     const row = page.getByRole('row').filter({ hasText: 'shopify' });
     await row.getByText('URL #').first().waitFor();
+    // The two records load; the view (polling) shows them and the time of the load.
+    await row.getByTestId('rows-loaded').filter({ hasText: /^2$/ }).waitFor({ timeout: 30_000 });
+    expect(await row.getByRole('cell').nth(4).textContent()).not.toContain('never');
     await row.getByRole('button', { name: 'Generate URL' }).click();
     const second = page.getByRole('group', { name: 'New webhook URL of shopify' }).getByRole('textbox');
     expect(await second.inputValue()).not.toBe(webhookUrl);

@@ -1,7 +1,7 @@
-import { FormEvent, useCallback, useEffect, useState } from 'react';
-import { Api, Destination, Integration } from './api';
+import { FormEvent, useCallback, useState } from 'react';
+import { Api, Destination, Integration, IntegrationLoad } from './api';
 import { isValidPrimaryKey } from './checks';
-import { Alert, formatTime, messageOf, Note, ShownOnce } from './ui';
+import { Alert, formatTime, messageOf, Note, ShownOnce, usePolling } from './ui';
 
 const MAX_LIVE_URLS = 2;
 
@@ -9,6 +9,7 @@ const MAX_LIVE_URLS = 2;
 export function IntegrationsView({ api }: { api: Api }) {
   const [integrations, setIntegrations] = useState<Integration[] | null>(null);
   const [destinations, setDestinations] = useState<Destination[]>([]);
+  const [loads, setLoads] = useState<Map<number, IntegrationLoad>>(new Map());
   const [error, setError] = useState<string | null>(null);
   const [note, setNote] = useState<string | null>(null);
   const [shown, setShown] = useState<{ label: string; value: string } | null>(null);
@@ -18,15 +19,17 @@ export function IntegrationsView({ api }: { api: Api }) {
 
   const load = useCallback(async () => {
     try {
-      const [i, d] = await Promise.all([api.integrations(), api.destinations()]);
+      const [i, d, l] = await Promise.all([api.integrations(), api.destinations(), api.integrationLoads()]);
       setIntegrations(i);
       setDestinations(d);
+      setLoads(new Map(l.map((x) => [x.integration_id, x])));
       setDestinationId((current) => (current === '' && d[0] ? d[0].id : current));
     } catch (err) {
       setError(messageOf(err));
     }
   }, [api]);
-  useEffect(() => void load(), [load]);
+  // Refreshed while open: the rows loaded and the last load change as records arrive.
+  usePolling(load, 5000, [load]);
 
   const act = async (what: () => Promise<string | null>) => {
     setError(null);
@@ -99,7 +102,7 @@ export function IntegrationsView({ api }: { api: Api }) {
                 <th scope="col">Name</th>
                 <th scope="col">Destination</th>
                 <th scope="col">Primary key</th>
-                <th scope="col">Rows</th>
+                <th scope="col">Rows loaded</th>
                 <th scope="col">Last load</th>
                 <th scope="col">Webhook URLs</th>
               </tr>
@@ -107,6 +110,7 @@ export function IntegrationsView({ api }: { api: Api }) {
             <tbody>
               {integrations.map((integration) => {
                 const live = (integration.urls ?? []).filter((u) => !u.revoked_at);
+                const loaded = loads.get(integration.id);
                 return (
                   <tr key={integration.id} data-integration-id={integration.id}>
                     <td data-label="Name">
@@ -115,8 +119,11 @@ export function IntegrationsView({ api }: { api: Api }) {
                     </td>
                     <td data-label="Destination">{destinationName(integration.destination_id)}</td>
                     <td data-label="Primary key">{integration.primary_key ?? <span className="hint">none (rows appended)</span>}</td>
-                    <td data-label="Rows">{integration.row_count ?? '—'}</td>
-                    <td data-label="Last load">{integration.last_loaded_at ? formatTime(integration.last_loaded_at) : '—'}</td>
+                    <td data-label="Rows loaded" data-testid="rows-loaded">
+                      {loaded ? loaded.rows_loaded.toLocaleString() : 0}
+                      {loaded?.rows_rejected ? <div className="hint">{loaded.rows_rejected.toLocaleString()} rejected</div> : null}
+                    </td>
+                    <td data-label="Last load">{loaded ? formatTime(loaded.last_loaded_at) : 'never'}</td>
                     <td data-label="Webhook URLs" className="actions">
                       <ul className="urls">
                         {live.map((u) => (

@@ -78,9 +78,13 @@ export interface Integration {
   schema?: string;
   created_at: string;
   urls?: { id: number; created_at: string; revoked_at: string | null }[];
-  // Not served by any API yet (see the report): shown when present.
-  row_count?: number;
-  last_loaded_at?: string | null;
+}
+/** What an integration has loaded so far (the load-simulator's GET /v1/integration-loads). */
+export interface IntegrationLoad {
+  integration_id: number;
+  rows_loaded: number;
+  rows_rejected: number;
+  last_loaded_at: string;
 }
 
 /** An answer other than 2xx, with the contract's error text. */
@@ -160,6 +164,7 @@ export function createApi(key: string) {
     addUrl: (id: number) => call<{ id: number; webhook_url: string }>(key, 'POST', `${GATEWAY}/v1/integrations/${id}/urls`),
     revokeUrl: (id: number, urlId: number) => call<unknown>(key, 'DELETE', `${GATEWAY}/v1/integrations/${id}/urls/${urlId}`),
 
+    integrationLoads: async () => (await call<{ data: IntegrationLoad[] }>(key, 'GET', `${LOADER}/v1/integration-loads`)).data,
     simulate: (body: { client_id: number; destination_id?: number; integration_name: string; tables: string[]; outcome: 'loaded' | 'rejected'; num_rows?: number }) =>
       call<{ event_ids: string[] }>(key, 'POST', `${LOADER}/v1/simulations`, body),
   };

@@ -9,6 +9,7 @@ describe('proxyTarget', () => {
     ['Test scenario: integrations', '/console/api/ingest-gateway/v1/integrations', { service: 'ingest-gateway', pathAndQuery: '/v1/integrations' }],
     ['Test scenario: revoke a URL', '/console/api/ingest-gateway/v1/integrations/4/urls/9', { service: 'ingest-gateway', pathAndQuery: '/v1/integrations/4/urls/9' }],
     ['Test scenario: a simulation', '/console/api/load-simulator/v1/simulations', { service: 'load-simulator', pathAndQuery: '/v1/simulations' }],
+    ['Test scenario: the integrations\' load figures', '/console/api/load-simulator/v1/integration-loads', { service: 'load-simulator', pathAndQuery: '/v1/integration-loads' }],
     ['Test scenario: the registry itself is not proxied', '/console/api/hook-registry/v1/destinations', undefined],
     ['Test scenario: an unknown service', '/console/api/postgres/v1/x', undefined],
     ['Test scenario: a prototype name is not a service', '/console/api/constructor/v1/hooks/1/deliveries', undefined],

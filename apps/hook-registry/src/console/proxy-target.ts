@@ -14,8 +14,8 @@ const ALLOWED: Record<ProxiedService, RegExp> = {
   dispatcher: /^\/v1\/(hooks\/\d+\/(deliveries|recover)|deliveries(\/[A-Za-z0-9_-]+\/redeliver)?)$/,
   // Integrations and their URLs (SPEC §7).
   'ingest-gateway': /^\/v1\/integrations(\/\d+\/urls(\/\d+)?)?$/,
-  // Simulated and scheduled loads (SPEC §7).
-  'load-simulator': /^\/v1\/(simulations|schedules(\/\d+)?)$/,
+  // Simulated and scheduled loads (SPEC §7), and what each integration has loaded.
+  'load-simulator': /^\/v1\/(simulations|schedules(\/\d+)?|integration-loads)$/,
 };
 
 export interface ProxyTarget {
