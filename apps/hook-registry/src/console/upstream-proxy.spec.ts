@@ -36,7 +36,7 @@ describe('proxyRequest (the console proxy, over real sockets)', () => {
     const body = Buffer.alloc(5 * 1024 * 1024, 'x');
     const res = await fetch(`${await proxyTo(upstream.url)}/v1/echo?x=1`, {
       method: 'POST',
-      headers: { authorization: 'Bearer phk_secret', 'content-type': 'application/octet-stream', cookie: 'session=1' },
+      headers: { authorization: 'Bearer phk_secret', 'content-type': 'application/octet-stream', cookie: 'session=1', 'x-forwarded-for': '203.0.113.9' },
       body,
     });
     const echoed = Buffer.from(await res.arrayBuffer());
@@ -45,6 +45,7 @@ describe('proxyRequest (the console proxy, over real sockets)', () => {
     expect(res.headers.get('x-internal')).toBeNull();
     expect(seen.authorization).toBe('Bearer phk_secret');
     expect(seen.cookie).toBeUndefined();
+    // Without TRUST_PROXY a client's own X-Forwarded-For proves nothing: the socket's address goes on.
     expect(seen['x-forwarded-for']).toBe('127.0.0.1');
   });
 

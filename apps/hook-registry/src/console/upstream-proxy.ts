@@ -29,16 +29,16 @@ const log = new Logger('ConsoleProxy');
  * Streams one request to an upstream service and its answer back: the body is piped both
  * ways, never buffered, so a large answer (a long delivery log page) costs no memory here.
  * The Authorization header is passed on unchanged and never logged (only the service and
- * the path are). The client's address is appended to X-Forwarded-For, so an upstream
- * behind TRUST_PROXY still limits failed authentications per browser, not per registry.
+ * the path are). X-Forwarded-For names the client, so an upstream behind TRUST_PROXY
+ * still limits failed authentications per browser, not per registry.
  */
 export function proxyRequest(req: Request, res: Response, options: ProxyOptions): void {
   const target = new URL(options.pathAndQuery, options.base);
   const headers: http.OutgoingHttpHeaders = {};
   for (const name of REQUEST_HEADERS) if (req.headers[name] !== undefined) headers[name] = req.headers[name];
-  const forwarded = req.headers['x-forwarded-for'];
-  const client = clientAddress(req, false);
-  headers['x-forwarded-for'] = options.trustProxy && forwarded ? `${String(forwarded)}, ${client}` : client;
+  // One hop: the client as this registry sees it (behind the Ingress, with TRUST_PROXY, the
+  // browser's address, not the Ingress pod's). An upstream with TRUST_PROXY takes the last hop.
+  headers['x-forwarded-for'] = clientAddress(req, options.trustProxy);
 
   const transport = target.protocol === 'https:' ? https : http;
   const upstream = transport.request(target, { method: req.method, headers, agent: agents[target.protocol as 'http:' | 'https:'], timeout: options.timeoutMs });
