@@ -48,7 +48,7 @@ export function ShownOnce({ label, value, onDone }: { label: string; value: stri
     <div className="shown-once" role="group" aria-label={label}>
       <label>
         {label} <span className="hint">(shown once: copy it now)</span>
-        <input ref={field} readOnly value={value} className="secret" onFocus={(e) => e.currentTarget.select()} />
+        <input ref={field} type="text" readOnly value={value} className="secret" onFocus={(e) => e.currentTarget.select()} />
       </label>
       <div className="actions">
         <button type="button" onClick={() => void copy()}>
