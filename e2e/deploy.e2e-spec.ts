@@ -4,7 +4,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-// devDependencies used by this test only: `yaml` (1.x) parses the render, and
+// devDependencies used by this test only: `yaml` (2.x) parses the render, and
 // `kubernetes-models` holds the Kubernetes OpenAPI schemas compiled to validators.
 import { parseAllDocuments } from 'yaml';
 import { ENV_CLASSES, listenHost, loadEnv, productionAdminTokenProblem, PUBLISHED_ADMIN_TOKENS, requiredEnvVars, ServiceEnv } from '@posthooks/config';

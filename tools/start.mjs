@@ -34,6 +34,8 @@ if (development) {
   process.env.ALLOW_PRIVATE_TARGETS ??= 'true';
   process.env.NODE_EXTRA_CA_CERTS = withDemoCa(process.env.NODE_EXTRA_CA_CERTS);
   process.env.SECRETS_KEY ||= developmentSecretsKey();
+  // Undeliverable emails link to the hook's deliveries in the console the registry serves.
+  process.env.CONSOLE_URL ??= 'http://localhost:3002/console';
 }
 
 /**

@@ -9,6 +9,8 @@ import { AuditRetention } from './audit/audit-retention';
 import { AuthService } from './auth/auth.service';
 import { CallerGuard } from './auth/guards';
 import { KnownApiKeys } from './auth/known-api-keys';
+import { ConsoleApiController } from './console/console-api.controller';
+import { ConsoleFilesController } from './console/console-files.controller';
 import { ChangeRecorder } from './changes/change-recorder';
 import { OutboxRelay } from './changes/outbox-relay';
 import { RegistryLayoutUpgrade } from './changes/registry-layout-upgrade';
@@ -33,7 +35,16 @@ export class AppModule {
     return {
       module: AppModule,
       imports: coreModules(env, { service: 'hook-registry', schema: 'hook_registry', migrations: [Init1764000000000, OutboxSetAside1764001300000, AuditByAge1764001510000, HookSettings1764002000000] }),
-      controllers: [AccountsController, DestinationsController, StitchHooksController, HookExtensionsController, HookGoneController],
+      controllers: [
+        AccountsController,
+        DestinationsController,
+        StitchHooksController,
+        HookExtensionsController,
+        HookGoneController,
+        // The console (SPEC §11): its API (sign-in, the proxy) before its files, so /console/api/* is never a file.
+        ConsoleApiController,
+        ConsoleFilesController,
+      ],
       providers: [
         { provide: HookRegistryEnv, useValue: env },
         // Seals hook signing secrets in Postgres and on REGISTRY (SPEC §12).

@@ -17,6 +17,8 @@ export const hookRegistry: ServiceDefinition<HookRegistryEnv> = {
     if (req.method === 'PUT' && SETTINGS_PATH.test(req.path)) return { data: { message: what }, error: 'InvalidBody' };
     return undefined;
   },
+  // The console's proxy streams bodies to the other services unread (console/upstream-proxy.ts).
+  rawBodyPaths: /^\/console\/api\/(?!session$)/,
   // The dispatcher's 410 Gone reports; few and quick.
   consumers: () => [{ stream: 'NOTIFY', durable: 'hook-registry', filterSubject: 'hook.gone', concurrency: 4 }],
   openApi: {

@@ -4,6 +4,8 @@ import { RegistryViewModule } from '@posthooks/registry-view';
 import { coreModules } from '@posthooks/runtime';
 import { Batcher } from './loading/batcher';
 import { IngestRecordsController } from './loading/ingest-records.controller';
+import { IntegrationLoads, IntegrationLoadsController } from './loading/integration-loads';
+import { IntegrationLoads1764001800000 } from './database/migrations/1764001800000-integration-loads';
 import { RecordRefs } from './loading/record-refs';
 import { TableLoader } from './loading/table-loader';
 import { RejectedRetention } from './retention/rejected-retention';
@@ -15,12 +17,12 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ...coreModules(env, { service: 'load-simulator', schema: 'load_simulator', migrations: [Schedules1764000300000] }),
+        ...coreModules(env, { service: 'load-simulator', schema: 'load_simulator', migrations: [Schedules1764000300000, IntegrationLoads1764001800000] }),
         RegistryViewModule.forRoot(),
         SimulationsModule.forRoot(env),
       ],
-      controllers: [IngestRecordsController],
-      providers: [{ provide: LoadSimulatorEnv, useValue: env }, TableLoader, Batcher, RecordRefs, RejectedRetention],
+      controllers: [IngestRecordsController, IntegrationLoadsController],
+      providers: [{ provide: LoadSimulatorEnv, useValue: env }, TableLoader, Batcher, RecordRefs, RejectedRetention, IntegrationLoads],
     };
   }
 }

@@ -7,6 +7,7 @@ import { streamMessages, testEnv, waitFor } from '@posthooks/testing';
 import { randomUUID } from 'node:crypto';
 import { connect, JetStreamManager, NatsConnection } from 'nats';
 import { Client } from 'pg';
+import { IntegrationLoads } from '../src/loading/integration-loads';
 import { loadSimulator } from '../src/service';
 
 /** SPEC §7 loading: ingested records into `<integration>_<id>.data`, one event per flush. */
@@ -208,5 +209,22 @@ describe('loading ingested records', () => {
     });
     expect(events.length).toBeLessThanOrEqual(2);
     expect(await rows(i)).toHaveLength(20);
+  });
+
+  it("adds each flush's loaded and rejected rows to the integration's figures, with the last load time, for the account's key only", async () => {
+    const i = integration('id');
+    await ingest(i, [{ id: 1 }, { id: 2 }, { name: 'no key' }]);
+    await waitFor('the first flush', async () => (await loadEvents(i)).length === 1);
+    await ingest(i, [{ id: 3 }]);
+    await waitFor('the second flush', async () => (await loadEvents(i)).length === 2);
+    const loads = app.get(IntegrationLoads);
+    const figures = await waitFor('both flushes recorded', async () => {
+      const mine = (await loads.list(7)).find((l) => l.integration_id === i.id);
+      return mine?.rows_loaded === 3 && mine;
+    });
+    expect(figures).toMatchObject({ integration_id: i.id, rows_loaded: 3, rows_rejected: 1 });
+    expect(Date.now() - Date.parse(figures.last_loaded_at)).toBeLessThan(60_000);
+    // Another account sees none of them.
+    expect((await loads.list(8)).some((l) => l.integration_id === i.id)).toBe(false);
   });
 });

@@ -142,6 +142,29 @@ export class HookRegistryEnv extends ServiceEnv {
   @IsDays()
   REGISTRY_TOMBSTONE_DAYS: number = 7;
 
+  /**
+   * The console (SPEC §11) reaches the other services' APIs through the registry, as a
+   * same-origin proxy under /console/api/<service>/ (no CORS to configure): where they are.
+   */
+  @IsUrlList(['http:', 'https:'], { list: false }, { message: 'must be an http(s) URL' })
+  DISPATCHER_URL: string = 'http://127.0.0.1:3004';
+
+  @IsUrlList(['http:', 'https:'], { list: false }, { message: 'must be an http(s) URL' })
+  INGEST_GATEWAY_URL: string = 'http://127.0.0.1:3001';
+
+  @IsUrlList(['http:', 'https:'], { list: false }, { message: 'must be an http(s) URL' })
+  LOAD_SIMULATOR_URL: string = 'http://127.0.0.1:3003';
+
+  /** A proxied call that has not answered (headers) within this is answered 504. */
+  @IsInt({ message: 'must be a positive integer (milliseconds)' })
+  @Min(100, { message: 'must be a positive integer (milliseconds), at least 100' })
+  CONSOLE_PROXY_TIMEOUT_MS: number = 30_000;
+
+  /** The console's built files (`npm run build` writes dist/console); unset: found beside the registry's build. */
+  @IsOptional()
+  @IsString()
+  CONSOLE_DIR?: string;
+
   /** How often the retention sweep runs. */
   @IsSweepInterval()
   RETENTION_SWEEP_MS: number = 60 * 60_000;
@@ -259,6 +282,11 @@ export class EmailNotifierEnv extends ServiceEnv {
 
   @IsNotEmpty({ message: 'must not be empty' })
   EMAIL_FROM: string = 'posthooks <no-reply@posthooks.local>';
+
+  /** The console's public address (e.g. https://posthooks.example.com/console): emails link to the hook's deliveries there. Unset: no link. */
+  @IsOptional()
+  @IsUrlList(['http:', 'https:'], { list: false }, { message: 'must be an http(s) URL' })
+  CONSOLE_URL?: string;
 
   /** One send (connect, greeting, commands, data) must finish within this; longer counts as a failed try. */
   @IsInt({ message: 'must be a positive integer (milliseconds)' })

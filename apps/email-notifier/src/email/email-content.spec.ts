@@ -29,6 +29,15 @@ describe('undeliverableEmail', () => {
     expect(mail.html).toContain('HTTP 502 &quot;bad gateway&quot;');
     expect(mail.html).not.toMatch(/<2>|"bad/);
   });
+
+  it("links to the hook's deliveries in the console when CONSOLE_URL is set, and not otherwise", () => {
+    expect(undeliverableEmail(event(1), ctx).text).not.toContain('console:');
+    const mail = undeliverableEmail(event(1), { ...ctx, consoleUrl: 'https://posthooks.acme.test/console/' });
+    expect(mail.text).toContain("See this hook's deliveries in the console: https://posthooks.acme.test/console/#/hooks/7/deliveries");
+    expect(mail.html).toContain('<a href="https://posthooks.acme.test/console/#/hooks/7/deliveries">');
+    // The API instructions stay beside the link.
+    expect(mail.text).toContain('POST /v1/hooks/7/recover');
+  });
 });
 
 describe('digestEmail', () => {

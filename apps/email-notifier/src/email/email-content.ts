@@ -25,6 +25,8 @@ export interface RenderContext {
   accountId: number;
   /** For the digest's explanation. */
   windowMs: number;
+  /** CONSOLE_URL: when set, the email links to the hook's deliveries in the console. */
+  consoleUrl?: string;
 }
 
 /** The email for one hook.undeliverable event: what failed, where, how often, and the last raw error. */
@@ -41,10 +43,11 @@ export function undeliverableEmail(e: HookUndeliverableEvent, ctx: RenderContext
     ['Webhook id', e.webhook_id],
   ];
   const todo = `Once the endpoint answers 2xx again, re-send this event with POST /v1/deliveries/${e.webhook_id}/redeliver, or everything that failed since a time with POST /v1/hooks/${e.hook_id}/recover (dispatcher API).`;
+  const link = consoleLink(e.hook_id, ctx);
   return {
     subject: SUBJECT,
-    text: [intro, '', factsText(facts), '', todo, '', footer(ctx)].join('\n'),
-    html: page([p(intro), factsHtml(facts), p(todo), small(footer(ctx))]),
+    text: [intro, '', factsText(facts), '', ...(link ? [`See this hook's deliveries in the console: ${link}`, ''] : []), todo, '', footer(ctx)].join('\n'),
+    html: page([p(intro), factsHtml(facts), link ? linkHtml(link) : '', p(todo), small(footer(ctx))]),
   };
 }
 
@@ -63,12 +66,21 @@ export function digestEmail(d: DigestContent, folded: number, ctx: RenderContext
   const lines = d.samples.map((s) => `${s.occurred_at}  ${s.integration_name} / ${s.table_name}  ${s.event_type} ${s.event_id}: ${plural(s.attempts, 'attempt')}, ${s.last_error}`);
   const more = rest > 0 ? `... and ${rest} more.` : '';
   const todo = `Once the endpoint answers 2xx again, re-send everything that failed since a time with POST /v1/hooks/${d.latest.hook_id}/recover (dispatcher API).`;
+  const link = consoleLink(d.latest.hook_id, ctx);
   return {
     subject: SUBJECT,
-    text: [intro, '', why, '', factsText(facts), '', listTitle, ...lines.map((l) => `  - ${l}`), ...(more ? [`  ${more}`] : []), '', todo, '', footer(ctx)].join('\n'),
-    html: page([p(intro), p(why), factsHtml(facts), p(listTitle), `<ul>${lines.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>`, more ? p(more) : '', p(todo), small(footer(ctx))]),
+    text: [intro, '', why, '', factsText(facts), '', listTitle, ...lines.map((l) => `  - ${l}`), ...(more ? [`  ${more}`] : []), '', ...(link ? [`See this hook's deliveries in the console: ${link}`, ''] : []), todo, '', footer(ctx)].join('\n'),
+    html: page([p(intro), p(why), factsHtml(facts), p(listTitle), `<ul>${lines.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>`, more ? p(more) : '', link ? linkHtml(link) : '', p(todo), small(footer(ctx))]),
   };
 }
+
+/** The hook's deliveries in the console (its hash route: the page reads it after sign-in; no secret in it). */
+export function consoleLink(hookId: number, ctx: RenderContext): string | undefined {
+  if (!ctx.consoleUrl) return undefined;
+  return `${ctx.consoleUrl.replace(/[#/]+$/, '')}/#/hooks/${hookId}/deliveries`;
+}
+
+const linkHtml = (href: string) => `<p><a href="${escapeHtml(href)}">See this hook's deliveries in the console</a></p>`;
 
 function footer(ctx: RenderContext): string {
   return `You receive this email because undeliverable-hook emails are on for account ${ctx.accountId}. To turn them off: PUT /v1/accounts/${ctx.accountId}/notifications {"undeliverable_email":false} (hook-registry API).`;

@@ -149,7 +149,7 @@ export class EmailOutbox implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   private render(e: ClaimedEmail): RenderedEmail {
-    const ctx = { accountId: e.account_id, windowMs: this.env.EMAIL_DIGEST_WINDOW_MS };
+    const ctx = { accountId: e.account_id, windowMs: this.env.EMAIL_DIGEST_WINDOW_MS, consoleUrl: this.env.CONSOLE_URL };
     return e.kind === 'digest' ? digestEmail(e.content as DigestContent, e.folded, ctx) : undeliverableEmail(e.content as HookUndeliverableEvent, ctx);
   }
 }

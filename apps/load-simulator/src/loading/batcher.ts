@@ -4,6 +4,7 @@ import { IngestRecordsEvent, LoadEvent, LoadStartedEvent, Subjects } from '@post
 import { EventPublisher } from '@posthooks/messaging';
 import { createHash } from 'node:crypto';
 import { loadSeconds, rowsLoaded } from '../metrics';
+import { IntegrationLoads } from './integration-loads';
 import { IncomingRecord, TableLoader } from './table-loader';
 
 /** INGEST messages held at once (each waits, unacked, for its batch to be loaded). */
@@ -54,6 +55,7 @@ export class Batcher implements OnApplicationShutdown {
     private readonly loader: TableLoader,
     private readonly publisher: EventPublisher,
     @Inject(LoadSimulatorEnv) private readonly env: LoadSimulatorEnv,
+    private readonly loads: IntegrationLoads,
   ) {}
 
   /** Resolves when the records are loaded, rejects if the flush failed (the message is retried). */
@@ -108,6 +110,8 @@ export class Batcher implements OnApplicationShutdown {
       rowsLoaded.inc({ outcome: 'loaded' }, result.loaded);
       rowsLoaded.inc({ outcome: 'rejected' }, result.rejected.length);
       await this.announce(waiting, result.loaded, result.rejected, prepared.batchedAt);
+      // The console's figures: a failure here must not send loaded records round again.
+      await this.loads.record(first.client_id, first.integration_id, result.loaded, result.rejected.length, prepared.batchedAt).catch((err: Error) => this.log.warn(`recording the load of ${schema}: ${err.message}`));
       waiting.forEach((w) => w.done());
     } catch (err) {
       this.log.warn(`loading ${records.length} records into ${schema} failed, they will come back: ${(err as Error).message}`);
