@@ -21,6 +21,7 @@ import { FanoutService } from './fanout/fanout.service';
 import { LoadsController } from './fanout/loads.controller';
 import { DeliveryLogController } from './log/delivery-log.controller';
 import { DeliveryLogService } from './log/delivery-log.service';
+import { HookVerifyResponder } from './verify/hook-verify.responder';
 
 /** `posthooks/<version>` (SPEC §5), the version of the package.json beside the build. */
 export const USER_AGENT = `posthooks/${projectVersion()}`;
@@ -45,6 +46,7 @@ export class AppModule {
         DeliveryRetention,
         FanoutService,
         DeliveryLogService,
+        HookVerifyResponder,
       ],
     };
   }
