@@ -34,3 +34,9 @@ export const deliveriesHeld = new Gauge({
   name: 'posthooks_deliveries_held',
   help: 'Deliveries this replica has claimed and not yet recorded: waiting for a slot of their host, or being sent',
 });
+
+export const deliveriesUndelivered = new Gauge({
+  name: 'posthooks_deliveries_undelivered',
+  help: 'Deliveries not delivered, all accounts: failed (every attempt failed, kept for RETENTION_DAYS) and pending (waiting for an attempt). Counted in Postgres every 30 s, so up to that old; every replica reports the same count (aggregate with max, not sum)',
+  labelNames: ['status'] as const,
+});
