@@ -37,6 +37,6 @@ export const deliveriesHeld = new Gauge({
 
 export const deliveriesUndelivered = new Gauge({
   name: 'posthooks_deliveries_undelivered',
-  help: 'Deliveries not delivered, all accounts: failed (every attempt failed, kept for RETENTION_DAYS) and pending (waiting for an attempt). Counted in Postgres every 30 s, so up to that old; every replica reports the same count (aggregate with max, not sum)',
+  help: 'Deliveries not delivered, all accounts: failed (every attempt failed, kept for RETENTION_DAYS) and pending (waiting for an attempt). Counted in Postgres every 60 s, so up to a minute old; every replica reports the same count (aggregate with max, not sum)',
   labelNames: ['status'] as const,
 });
