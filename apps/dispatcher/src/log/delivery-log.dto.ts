@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIsoTimestamp } from '@posthooks/contracts';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateBy } from 'class-validator';
 
 export class ListAttemptsQuery {
   @IsOptional() @IsIn(['succeeded', 'failed', 'pending'], { message: 'status must be succeeded, failed or pending' })
@@ -38,7 +38,8 @@ export class ListDeliveriesQuery {
   since?: string;
 
   @ApiPropertyOptional({ minimum: 1, description: "Only this hook's deliveries (one of the account's hooks, else 404)." })
-  @IsOptional() @Type(() => Number) @IsInt({ message: 'hook_id must be a hook id' }) @Min(1, { message: 'hook_id must be a hook id' }) @Max(2147483647, { message: 'hook_id must be a hook id' })
+  // One check, one message (three decorators would each add theirs for `abc`).
+  @IsOptional() @Type(() => Number) @ValidateBy({ name: 'isHookId', validator: { validate: (v: unknown) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 2147483647 } }, { message: 'hook_id must be a hook id' })
   hook_id?: number;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 })
