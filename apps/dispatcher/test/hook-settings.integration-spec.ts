@@ -131,16 +131,19 @@ describe('hook settings at the dispatcher', () => {
   it('fails (never sends) an attempt whose header value is not sealed, naming the header and not its value', async () => {
     const a = await d.account();
     const hook = await d.hook(a.id, rx.url('/clear'));
-    await d.setSettings(hook, { headers: { 'X-Api-Key': 'clear-value-9c3d' } }, { clear: true });
-    await d.load(a.id);
-    const attempts = await waitFor('the six failed attempts', async () => {
+    await d.setSettings(hook, { event_types: ['table.loaded', 'load.started'], headers: { 'X-Api-Key': 'clear-value-9c3d' } }, { clear: true });
+    await d.load(a.id, { table_name: 'loaded_table' });
+    await d.started(a.id, { table_name: 'started_table' });
+    const attempts = await waitFor('the twelve failed attempts', async () => {
       const res = await d.api<{ data: AttemptJson[] }>('GET', `/v1/hooks/${hook.hook_id}/deliveries`, a.key);
-      return res.body.data.length === 6 && res.body.data.every((x) => x.status === 'failed') && res.body.data;
+      return res.body.data.length === 12 && res.body.data.every((x) => x.status === 'failed') && res.body.data;
     });
     await d.idle();
-    expect(attempts[0].error).toBe('custom header X-Api-Key cannot be sent: its value is not sealed');
+    expect(new Set(attempts.map((x) => x.error))).toEqual(new Set(['custom header X-Api-Key cannot be sent: its value is not sealed']));
     expect(at('/clear')).toHaveLength(0);
-    expect((await d.undeliverables()).some((u) => u.hook_id === hook.hook_id)).toBe(true);
+    // Each is reported, the load.started one with its table too (the email names it).
+    const reported = (await d.undeliverables()).filter((u) => u.hook_id === hook.hook_id);
+    expect(reported.map((u) => `${u.event_type} ${u.integration_name}.${u.table_name} ${u.attempts}`).sort()).toEqual(['load.started shopify.started_table 6', 'table.loaded shopify.loaded_table 6']);
     expect(logged.join('')).not.toContain('clear-value-9c3d');
   });
 
