@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { HookVerifyReply, HookVerifyRequest, parseEvent, Subjects } from '@posthooks/contracts';
-import { NATS_CONNECTION, NatsNaming } from '@posthooks/messaging';
+import { NATS_CONNECTION, NatsNaming, Semaphore } from '@posthooks/messaging';
 import { RegistryView } from '@posthooks/registry-view';
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import { DataSource } from 'typeorm';
@@ -10,6 +10,13 @@ import { webhookId } from '../fanout/webhook-body';
 
 /** The queue group of `hook.verify`: one replica answers each request. */
 const QUEUE = 'dispatcher';
+/**
+ * Pings a replica sends at once for verify requests. Each is an account's API call; a
+ * burst of them beyond this waits a little, then is answered "busy" rather than opening
+ * any number of connections at once.
+ */
+const MAX_PINGS = 16;
+const SLOT_WAIT_MS = 5000;
 
 /**
  * Answers `hook.verify` (a core NATS request from the registry, SPEC §9 `"verify": true`):
@@ -26,6 +33,7 @@ export class HookVerifyResponder implements OnApplicationBootstrap, BeforeApplic
   private readonly log = new Logger('HookVerify');
   private subscription?: Subscription;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly slots = new Semaphore(MAX_PINGS);
 
   constructor(
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
@@ -57,7 +65,15 @@ export class HookVerifyResponder implements OnApplicationBootstrap, BeforeApplic
     let reply: HookVerifyReply;
     try {
       const parsed = parseEvent(Subjects.HookVerify, msg.data);
-      reply = parsed.ok ? await this.verify(parsed.event) : { status_code: null, duration_ms: null, error: `invalid hook.verify request: ${parsed.reason}` };
+      if (!parsed.ok) reply = { status_code: null, duration_ms: null, error: `invalid hook.verify request: ${parsed.reason}` };
+      else if (!(await this.slots.acquireWithin(SLOT_WAIT_MS))) reply = { status_code: null, duration_ms: null, error: 'the dispatcher is busy with other verify requests; try again' };
+      else {
+        try {
+          reply = await this.verify(parsed.event);
+        } finally {
+          this.slots.release();
+        }
+      }
     } catch (err) {
       this.log.error(`hook.verify failed: ${(err as Error).message}`);
       reply = { status_code: null, duration_ms: null, error: 'the dispatcher could not send the ping' };
