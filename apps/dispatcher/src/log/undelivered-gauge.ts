@@ -4,6 +4,7 @@ import { deliveriesUndelivered } from '../metrics';
 
 /** How often the count is taken: the gauge is at most this old (plus the count's own time). */
 export const UNDELIVERED_COUNT_MS = 60_000;
+const FIRST_COUNT_MS = 5_000;
 
 /**
  * Keeps `posthooks_deliveries_undelivered` by counting in Postgres now and then, not on
@@ -15,17 +16,20 @@ export const UNDELIVERED_COUNT_MS = 60_000;
 export class UndeliveredGauge implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger('UndeliveredGauge');
   private timer?: NodeJS.Timeout;
+  private first?: NodeJS.Timeout;
   private counting?: Promise<void>;
 
   constructor(private readonly db: DataSource) {}
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => void this.count(), UNDELIVERED_COUNT_MS).unref();
-    void this.count();
+    // The first count a little after start, not beside the scheduler's first claim.
+    this.first = setTimeout(() => void this.count(), FIRST_COUNT_MS).unref();
   }
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
+    clearTimeout(this.first);
     await this.counting;
   }
 
