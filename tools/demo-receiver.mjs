@@ -59,7 +59,10 @@ createServer({ cert: readFileSync(tls.trusted.cert), key: readFileSync(tls.trust
     try {
       const e = JSON.parse(body);
       const rows = (e.tables ?? []).reduce((n, t) => n + (t.num_rows ?? 0), 0);
-      summary = `${e.event_type} ${e.integration_name}.${e.source_root_table_name} (${rows} rows) for client ${e.client_id}`;
+      // A load.started names its table in `tables` only, and has no rows yet.
+      const table = e.source_root_table_name ?? e.tables?.[0]?.source_table_name;
+      const what = e.event_type === 'load.started' ? 'started' : `${rows} rows`;
+      summary = `${e.event_type} ${e.integration_name}.${table} (${what}${e.sequence !== undefined ? `, sequence ${e.sequence}` : ''}) for client ${e.client_id}`;
     } catch {
       /* not JSON: print the request line */
     }
