@@ -10,6 +10,7 @@ import { AttemptsByTime1764000700000 } from './database/migrations/1764000700000
 import { ReportDue1764000800000 } from './database/migrations/1764000800000-report-due';
 import { DueDeliveries1764000900000 } from './database/migrations/1764000900000-due-deliveries';
 import { FinalDeliveriesByAge1764001500000 } from './database/migrations/1764001500000-final-deliveries-by-age';
+import { UndeliveredByAccount1764002100000 } from './database/migrations/1764002100000-undelivered-by-account';
 import { HookSends1764002200000 } from './database/migrations/1764002200000-hook-sends';
 import { DeliveriesController } from './delivery/deliveries.controller';
 import { DeliveryStore } from './delivery/delivery-store';
@@ -23,6 +24,8 @@ import { FanoutService } from './fanout/fanout.service';
 import { LoadsController } from './fanout/loads.controller';
 import { DeliveryLogController } from './log/delivery-log.controller';
 import { DeliveryLogService } from './log/delivery-log.service';
+import { UndeliveredGauge } from './log/undelivered-gauge';
+import { HookVerifyResponder } from './verify/hook-verify.responder';
 
 /** `posthooks/<version>` (SPEC §5), the version of the package.json beside the build. */
 export const USER_AGENT = `posthooks/${projectVersion()}`;
@@ -32,7 +35,7 @@ export class AppModule {
   static forRoot(env: DispatcherEnv): DynamicModule {
     return {
       module: AppModule,
-      imports: [...coreModules(env, { service: 'dispatcher', schema: 'dispatcher', migrations: [Init1764000100000, DeliveryLease1764000400000, ExpiredLeaseIndex1764000500000, EventHash1764000600000, AttemptsByTime1764000700000, ReportDue1764000800000, DueDeliveries1764000900000, FinalDeliveriesByAge1764001500000, HookSends1764002200000] }), RegistryViewModule.forRoot({ signingSecrets: secretBoxFromEnv(env) })],
+      imports: [...coreModules(env, { service: 'dispatcher', schema: 'dispatcher', migrations: [Init1764000100000, DeliveryLease1764000400000, ExpiredLeaseIndex1764000500000, EventHash1764000600000, AttemptsByTime1764000700000, ReportDue1764000800000, DueDeliveries1764000900000, FinalDeliveriesByAge1764001500000, UndeliveredByAccount1764002100000, HookSends1764002200000] }), RegistryViewModule.forRoot({ signingSecrets: secretBoxFromEnv(env) })],
       controllers: [LoadsController, DeliveriesController, DeliveryLogController],
       providers: [
         { provide: DispatcherEnv, useValue: env },
@@ -48,6 +51,8 @@ export class AppModule {
         DeliveryRetention,
         FanoutService,
         DeliveryLogService,
+        HookVerifyResponder,
+        UndeliveredGauge,
       ],
     };
   }

@@ -39,3 +39,9 @@ export const deliveriesThrottled = new Counter({
   name: 'posthooks_deliveries_throttled_total',
   help: "Claimed deliveries given back to wait because their hook was at its rate_limit_per_s (each counted every time it is given back)",
 });
+
+export const deliveriesUndelivered = new Gauge({
+  name: 'posthooks_deliveries_undelivered',
+  help: 'Deliveries not delivered, all accounts: failed (every attempt failed, kept for RETENTION_DAYS) and pending (waiting for an attempt). Counted in Postgres every 60 s, so up to a minute old; every replica reports the same count (aggregate with max, not sum)',
+  labelNames: ['status'] as const,
+});

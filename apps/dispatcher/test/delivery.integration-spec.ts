@@ -40,6 +40,7 @@ describe('delivery', () => {
       event_type: 'table.loaded',
       event_id: eventId,
       client_id: a.id,
+      sequence: expect.any(Number),
       version: '1.0',
       minimum_sdc_batched_at: expect.stringMatching(/Z$/),
       integration_name: 'shopify',

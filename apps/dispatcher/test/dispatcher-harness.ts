@@ -1,6 +1,6 @@
 import { INestApplication } from '@nestjs/common';
-import { DispatcherEnv, loadEnv } from '@posthooks/config';
-import { HookChangedEvent, HookUndeliverableEvent, LoadEvent, Plan, Subjects } from '@posthooks/contracts';
+import { DispatcherEnv, loadEnv, secretBoxFromEnv } from '@posthooks/config';
+import { defaultHookSettings, HookChangedEvent, HookSettings, HookUndeliverableEvent, LoadEvent, LoadStartedEvent, Plan, Subjects } from '@posthooks/contracts';
 import { EventPublisher, NatsNaming } from '@posthooks/messaging';
 import { RegistryView } from '@posthooks/registry-view';
 import { createServiceApp } from '@posthooks/runtime';
@@ -103,6 +103,29 @@ export class Dispatcher {
     const eventId = extra.event_id ?? `ev-${nextId++}`;
     await this.publisher.publish(subject === 'table.loaded' ? Subjects.TableLoaded : Subjects.TableRejected, Object.assign(new LoadEvent(), { client_id: accountId, integration_name: 'shopify', table_name: 'orders', num_rows: 100, event_id: eventId, ...extra }), { msgId: eventId });
     return eventId;
+  }
+
+  /** A `load.started`, as `nats pub load.started` would send it (here with an id). */
+  async started(accountId: number, extra: Partial<LoadStartedEvent> = {}): Promise<string> {
+    const eventId = extra.event_id ?? `ev-${nextId++}`;
+    await this.publisher.publish(Subjects.LoadStarted, Object.assign(new LoadStartedEvent(), { client_id: accountId, integration_name: 'shopify', table_name: 'orders', event_id: eventId, ...extra }), { msgId: eventId });
+    return eventId;
+  }
+
+  /**
+   * New settings of a hook, as the registry publishes them: header values sealed under
+   * SECRETS_KEY (a value already sealed, or `clear: true`, is published as it is).
+   */
+  async setSettings(hook: HookChangedEvent, settings: Partial<Omit<HookSettings, 'headers'>> & { headers?: Record<string, string> }, opts: { clear?: boolean } = {}): Promise<HookChangedEvent> {
+    const box = secretBoxFromEnv(this.env);
+    const headers = Object.entries(settings.headers ?? {}).map(([name, value]) => ({ name, value: opts.clear ? value : box.seal(value) }));
+    return this.changeHook(hook, { settings: { ...defaultHookSettings(), ...settings, headers } });
+  }
+
+  /** Messages dead-lettered from this logical subject, with their reasons. */
+  async deadLetters(subject: string): Promise<{ reason: string; data: string }[]> {
+    const messages = await streamMessages(this.jsm, this.env.NATS_NAMESPACE, 'DEADLETTER', `deadletter.${subject}`);
+    return messages.map((m) => ({ reason: m.header.get('Posthooks-Deadletter-Reason'), data: m.string() }));
   }
 
   /** Every hook.undeliverable on NOTIFY so far. */

@@ -64,3 +64,46 @@ describe('RegistryView secrets', () => {
     expect(() => view.signingSecrets(10, now)).toThrow(/neither SECRETS_KEY nor in SECRETS_KEY_PREVIOUS/);
   });
 });
+
+describe('RegistryView custom headers', () => {
+  const box = new SecretBox(Buffer.alloc(32, 7).toString('base64'));
+  const value = 'key-3f9a-custom-header-value';
+  const withHeaders = (headers: { name: string; value: string }[]) =>
+    hook(10, 1, { settings: { event_types: ['table.loaded'], integration_names: null, table_names: null, headers, rate_limit_per_s: null } });
+
+  it('Test scenario: the signing view opens each header value, in order', () => {
+    const view = new RegistryView(box);
+    view.apply(Subjects.HookChanged, withHeaders([{ name: 'X-Api-Key', value: box.seal(value) }, { name: 'Authorization', value: box.seal('Bearer t') }]));
+    expect(view.customHeaders(10)).toEqual({ ok: true, headers: [['X-Api-Key', value], ['Authorization', 'Bearer t']] });
+    expect(JSON.stringify([...view.hooks.values()])).not.toContain(value);
+  });
+
+  it('Test scenario: a view without the key holds no header, not even sealed, and keeps the other settings', () => {
+    const view = new RegistryView();
+    view.apply(Subjects.HookChanged, withHeaders([{ name: 'X-Api-Key', value: box.seal(value) }]));
+    expect(view.hooks.get(10)!.settings).toEqual({ event_types: ['table.loaded'], integration_names: null, table_names: null, headers: [], rate_limit_per_s: null });
+    expect(view.customHeaders(10)).toEqual({ ok: true, headers: [] });
+  });
+
+  it('Test scenario: a hook without settings (an older registry) and an unknown hook have no header', () => {
+    const view = new RegistryView(box);
+    view.apply(Subjects.HookChanged, hook(10, 1));
+    expect(view.customHeaders(10)).toEqual({ ok: true, headers: [] });
+    expect(view.customHeaders(99)).toEqual({ ok: true, headers: [] });
+  });
+
+  it.each([
+    ['a value in clear', value, /X-Api-Key cannot be sent: its value is not sealed/],
+    ['a value sealed under another key', new SecretBox(Buffer.alloc(32, 8).toString('base64')).seal(value), /X-Api-Key cannot be sent: sealed under key \w+, which is neither/],
+    ['a malformed sealed value', 'enc:v1:zz', /X-Api-Key cannot be sent: malformed sealed secret/],
+  ])('Test scenario: %s is refused, naming the header and never the value', (_, sealed, message) => {
+    const view = new RegistryView(box);
+    view.apply(Subjects.HookChanged, withHeaders([{ name: 'X-Api-Key', value: sealed }]));
+    const opened = view.customHeaders(10);
+    expect(opened.ok).toBe(false);
+    if (!opened.ok) {
+      expect(opened.error).toMatch(message);
+      expect(opened.error).not.toContain(value);
+    }
+  });
+});

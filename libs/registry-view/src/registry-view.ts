@@ -1,5 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { AccountChangedEvent, ApiKeyChangedEvent, DestinationChangedEvent, HookChangedEvent, isEntitled, Subjects } from '@posthooks/contracts';
+import { isSealed } from '@posthooks/webhooks';
+import { settingsOf } from './hook-selection';
 
 type RegistryEvent = AccountChangedEvent | ApiKeyChangedEvent | DestinationChangedEvent | HookChangedEvent;
 
@@ -7,6 +9,13 @@ type RegistryEvent = AccountChangedEvent | ApiKeyChangedEvent | DestinationChang
 export interface SecretOpener {
   open(sealed: string): string;
 }
+
+/**
+ * A hook's custom headers opened, as [name, value] pairs, or why they cannot be (naming
+ * the header, never a value): sealed under a key this service lacks, or not sealed at all
+ * (the registry seals every value; a value in clear on REGISTRY is not the registry's).
+ */
+export type OpenedHeaders = { ok: true; headers: [string, string][] } | { ok: false; error: string };
 
 /** The token under which a service that signs gives its view the SecretBox. */
 export const VIEW_SECRET_OPENER = Symbol('VIEW_SECRET_OPENER');
@@ -30,8 +39,8 @@ export class RegistryView {
   /**
    * @param secrets Only for a service that signs (the dispatcher): the view keeps hooks'
    *   sealed secrets and opens them in `signingSecrets`. Without it, the view drops every
-   *   secret as it applies an event, so the gateway's, notifier's and simulator's memory
-   *   holds none, not even sealed (SPEC §12).
+   *   secret and every custom header as it applies an event, so the gateway's, notifier's
+   *   and simulator's memory holds none, not even sealed (SPEC §12).
    */
   constructor(@Optional() @Inject(VIEW_SECRET_OPENER) private readonly secrets?: SecretOpener) {}
 
@@ -50,7 +59,7 @@ export class RegistryView {
         break;
       }
       case Subjects.HookChanged: {
-        const h = this.secrets ? (event as HookChangedEvent) : { ...(event as HookChangedEvent), secrets: [] };
+        const h = this.secrets ? (event as HookChangedEvent) : withoutSecrets(event as HookChangedEvent);
         const before = this.hooks.get(h.hook_id);
         if (before) this.hookIdsByAccount.get(before.account_id)?.delete(h.hook_id);
         if (h.deleted) {
@@ -90,9 +99,42 @@ export class RegistryView {
    * lacks; always empty in a view without the key.
    */
   signingSecrets(hookId: number, now = new Date()): string[] {
+    const hook = this.hooks.get(hookId);
+    return hook ? this.signingSecretsOf(hook, now) : [];
+  }
+
+  /** signingSecrets of a hook as an event carries it (a `hook.verify` request's, before the view has it). */
+  signingSecretsOf(hook: Pick<HookChangedEvent, 'secrets'>, now = new Date()): string[] {
     const secrets = this.secrets;
     if (!secrets) return [];
-    const hook = this.hooks.get(hookId);
-    return (hook?.secrets ?? []).filter((s) => s.expires_at === null || new Date(s.expires_at) > now).map((s) => secrets.open(s.secret));
+    return hook.secrets.filter((s) => s.expires_at === null || new Date(s.expires_at) > now).map((s) => secrets.open(s.secret));
   }
+
+  /** The hook's custom headers (SPEC §9), opened; none for a hook the view does not have, or in a view without the key. */
+  customHeaders(hookId: number): OpenedHeaders {
+    const hook = this.hooks.get(hookId);
+    return hook ? this.customHeadersOf(hook) : { ok: true, headers: [] };
+  }
+
+  /** customHeaders of a hook as an event carries it. */
+  customHeadersOf(hook: Pick<HookChangedEvent, 'settings'>): OpenedHeaders {
+    const secrets = this.secrets;
+    if (!secrets) return { ok: true, headers: [] };
+    const headers: [string, string][] = [];
+    for (const header of settingsOf(hook).headers) {
+      if (!isSealed(header.value)) return { ok: false, error: `custom header ${header.name} cannot be sent: its value is not sealed` };
+      try {
+        headers.push([header.name, secrets.open(header.value)]);
+      } catch (err) {
+        // SecretBoxError: names the key id, never the value.
+        return { ok: false, error: `custom header ${header.name} cannot be sent: ${(err as Error).message}` };
+      }
+    }
+    return { ok: true, headers };
+  }
+}
+
+/** A hook as a view without the key keeps it: no secret, no custom header, not even sealed. */
+function withoutSecrets(hook: HookChangedEvent): HookChangedEvent {
+  return { ...hook, secrets: [], ...(hook.settings ? { settings: { ...hook.settings, headers: [] } } : {}) };
 }

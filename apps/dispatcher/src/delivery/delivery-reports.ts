@@ -58,7 +58,8 @@ export class DeliveryReports implements OnApplicationBootstrap, BeforeApplicatio
         { msgId: `gone-${d.webhook_id}-${d.round}` },
       );
     } else {
-      const body = JSON.parse(d.body) as { integration_name: string; source_root_table_name: string };
+      // A load.started body names its table in `tables` only; a ping names neither (empty, not absent: the event requires both).
+      const body = JSON.parse(d.body) as { integration_name?: string; source_root_table_name?: string; tables?: { source_table_name?: string }[] };
       await this.publisher.publish(
         Subjects.HookUndeliverable,
         {
@@ -68,8 +69,8 @@ export class DeliveryReports implements OnApplicationBootstrap, BeforeApplicatio
           hook_id: d.hook_id,
           client_id: d.account_id,
           url: hookUrl,
-          integration_name: body.integration_name,
-          table_name: body.source_root_table_name,
+          integration_name: body.integration_name ?? '',
+          table_name: body.source_root_table_name ?? body.tables?.[0]?.source_table_name ?? '',
           attempts: d.round_attempts,
           last_error: d.last_error ?? 'unknown',
           last_status_code: lastStatusCode,

@@ -8,7 +8,7 @@ import { afterAttempt, beforeAttempt, HookStatus, Outcome } from './delivery-dec
 import { DeliveryReports, Report } from './delivery-reports';
 import { Claimed, DeliveryStore } from './delivery-store';
 import { HostSlots } from './host-slots';
-import { AttemptResult, WebhookSender } from './webhook-sender';
+import { AttemptResult, notSent, WebhookSender } from './webhook-sender';
 
 export const WEBHOOK_SENDER = Symbol('WEBHOOK_SENDER');
 
@@ -82,7 +82,8 @@ export class DeliveryWorker {
     if (!(await this.slots.take(host, this.slotWaitMs))) return this.store.giveBack(c);
     let result: AttemptResult;
     try {
-      result = await this.sender.send({ url, webhookId: c.webhook_id, body: c.body, secrets: this.view.signingSecrets(c.hook_id) });
+      const headers = this.view.customHeaders(c.hook_id);
+      result = headers.ok ? await this.sender.send({ url, webhookId: c.webhook_id, body: c.body, secrets: this.view.signingSecrets(c.hook_id), headers: headers.headers }) : notSent(headers.error);
     } finally {
       this.slots.release(host);
       sent();

@@ -14,6 +14,8 @@ export interface Webhook {
   webhookId: string;
   body: string;
   secrets: string[];
+  /** The hook's custom headers (SPEC §9), opened: sent on every attempt, never logged. */
+  headers?: readonly (readonly [string, string])[];
 }
 
 export interface AttemptResult {
@@ -28,6 +30,27 @@ export interface AttemptResult {
 }
 
 const RESPONSE_BODY_BYTES = 4096;
+
+/**
+ * Headers a hook's own may never replace: the ones the sender sets (signature, type,
+ * agent) and the ones the transport owns. The registry refuses these names (SPEC §9);
+ * the sender drops them anyway, so a hook can never forge or break a signature.
+ */
+const RESERVED_HEADER = /^(webhook-.*|content-type|content-length|host|user-agent|connection|transfer-encoding)$/i;
+/** An HTTP token (RFC 9110): a name undici would refuse is dropped rather than fail every attempt. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** The custom headers to put on the request: reserved and invalid names dropped, names lower-cased (the last of two spellings wins). */
+export function customHeadersToSend(headers: readonly (readonly [string, string])[] = []): Record<string, string> {
+  const sent: Record<string, string> = {};
+  for (const [name, value] of headers) if (HEADER_NAME.test(name) && !RESERVED_HEADER.test(name)) sent[name.toLowerCase()] = value;
+  return sent;
+}
+
+/** A failed attempt that was never sent (a custom header that cannot be opened): logged, retried, reported like any. */
+export function notSent(error: string): AttemptResult {
+  return { ok: false, statusCode: null, error, durationMs: 0, responseBody: null };
+}
 /** Errors where the request never reached the receiver's application: retried at once, within the attempt. */
 const QUICK_TRANSIENT = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'EAI_AGAIN']);
 
@@ -86,7 +109,9 @@ export class WebhookSender {
       if (url.protocol !== 'https:') throw new Error(`refusing to send to ${url.protocol} URL`);
       assertLiteralTarget(url.hostname, this.options.allowPrivateTargets);
       const res = await this.http.post<string>(webhook.url, webhook.body, {
+        // The hook's headers first: ours (and the defaults') are set after them, and the reserved names are dropped.
         headers: {
+          ...customHeadersToSend(webhook.headers),
           'webhook-id': webhook.webhookId,
           'webhook-timestamp': String(timestamp),
           'webhook-signature': signWebhook({ id: webhook.webhookId, timestamp, body: webhook.body, secrets: webhook.secrets }),

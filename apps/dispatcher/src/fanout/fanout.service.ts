@@ -1,11 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { HookTestEvent, LoadEvent } from '@posthooks/contracts';
+import { HookTestEvent, LoadEvent, LoadStartedEvent } from '@posthooks/contracts';
 import { JetStreamContext } from '@posthooks/messaging';
-import { RegistryView } from '@posthooks/registry-view';
+import { hookSelects, RegistryView, settingsOf } from '@posthooks/registry-view';
 import { DeliveryStore, NewDelivery, Recorded } from '../delivery/delivery-store';
 import { DeliveryScheduler } from '../delivery/delivery-scheduler';
 import { eventIdConflicts, eventsFannedOut } from '../metrics';
-import { eventHash, LoadEventType, webhookBody, webhookId } from './webhook-body';
+import { eventHash, HookEventType, LoadEventType, startedBody, webhookBody, webhookId } from './webhook-body';
 
 /**
  * Turns one load event into one delivery per hook it fires, each its own unit of work,
@@ -14,6 +14,12 @@ import { eventHash, LoadEventType, webhookBody, webhookId } from './webhook-body
  * is all the fan-out does, so LOADS is drained as fast as Postgres takes the rows,
  * whatever the endpoints do, and which account goes first is the claim's to decide.
  * Idempotent: a redelivered load event finds its deliveries recorded.
+ *
+ * Each hook gets only the events its settings select (SPEC §9). Every body carries the
+ * event's LOADS stream sequence as `sequence`: LOADS stores events in the order they
+ * reached it, so the sequence increases per (account, integration, table) in that order
+ * (and across everything else too, which a receiver does not need). It is written into
+ * the stored body, so a retry, a redelivery or a recover carries the original.
  */
 @Injectable()
 export class FanoutService {
@@ -25,15 +31,26 @@ export class FanoutService {
     private readonly scheduler: DeliveryScheduler,
   ) {}
 
-  async fanOut(event: LoadEvent, ctx: JetStreamContext): Promise<number> {
+  /** `table.loaded` and `table.rejected`. */
+  fanOut(event: LoadEvent, ctx: JetStreamContext): Promise<number> {
     const eventType = ctx.subject as LoadEventType;
     const eventId = event.event_id ?? ctx.fallbackEventId;
-    const hooks = this.view.hooksToNotify(event.client_id, event.destination_id);
+    return this.fanOutAs(eventType, eventId, event, ctx, () => ({ body: webhookBody(eventType, eventId, event, new Date(), ctx.streamSequence), hash: eventHash(eventType, eventId, event) }));
+  }
+
+  /** `load.started`. */
+  fanOutStarted(event: LoadStartedEvent, ctx: JetStreamContext): Promise<number> {
+    const eventId = event.event_id ?? ctx.fallbackEventId;
+    return this.fanOutAs('load.started', eventId, event, ctx, () => ({ body: startedBody(eventId, event, new Date(), ctx.streamSequence), hash: eventHash('load.started', eventId, event) }));
+  }
+
+  private async fanOutAs(eventType: HookEventType, eventId: string, event: LoadEvent | LoadStartedEvent, ctx: JetStreamContext, build: () => { body: string; hash: string }): Promise<number> {
+    const selected = { event_type: eventType, integration_name: event.integration_name, table_name: event.table_name };
+    const hooks = this.view.hooksToNotify(event.client_id, event.destination_id).filter((h) => hookSelects(settingsOf(h), selected));
     eventsFannedOut.inc({ event_type: eventType });
     if (hooks.length === 0) return 0;
 
-    const body = webhookBody(eventType, eventId, event, new Date());
-    const hash = eventHash(eventType, eventId, event);
+    const { body, hash } = build();
     const deliveries: NewDelivery[] = hooks.map((h) => ({ webhook_id: webhookId(eventId, h.hook_id), hook_id: h.hook_id, account_id: h.account_id, event_id: eventId, event_type: eventType, body, event_hash: hash }));
     const recorded = await this.request(deliveries);
     const conflicts = deliveries.filter((_, i) => recorded[i] === 'conflict');

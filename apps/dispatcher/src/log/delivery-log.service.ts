@@ -4,7 +4,7 @@ import { notFound } from '@posthooks/runtime';
 import { DataSource } from 'typeorm';
 import { DeliveryScheduler } from '../delivery/delivery-scheduler';
 import { DeliveryStore } from '../delivery/delivery-store';
-import { ListAttemptsQuery } from './delivery-log.dto';
+import { ListAttemptsQuery, ListDeliveriesQuery } from './delivery-log.dto';
 
 /** Deliveries one recover call re-sends at most (SPEC §10). */
 export const RECOVER_PAGE = 10_000;
@@ -21,6 +21,19 @@ interface AttemptRow {
   duration_ms: number | null;
   response_body: string | null;
   attempted_at: Date;
+  next_attempt_at: Date | null;
+}
+
+interface UndeliveredRow {
+  created_us: string;
+  webhook_id: string;
+  hook_id: number;
+  event_id: string;
+  event_type: string;
+  status: string;
+  attempts: number;
+  last_error: string | null;
+  created_at: Date;
   next_attempt_at: Date | null;
 }
 
@@ -63,6 +76,33 @@ export class DeliveryLogService {
     return {
       data: page.map(({ id: _id, attempted_us: _us, attempted_at, next_attempt_at, ...a }) => ({ ...a, attempted_at: attempted_at.toISOString(), next_attempt_at: next_attempt_at?.toISOString() ?? null })),
       next_cursor: rows.length > limit ? `${last.attempted_us}-${last.id}` : null,
+    };
+  }
+
+  /**
+   * The undelivered view (SPEC §5): the account's deliveries in one state (default
+   * failed) across its hooks, newest first by `created_at`, then by webhook id (rows
+   * created in the same microsecond), a page at a time over deliveries_undelivered.
+   */
+  async undelivered(accountId: number, q: ListDeliveriesQuery) {
+    if (q.hook_id !== undefined) await this.assertOwnHook(accountId, q.hook_id);
+    const limit = q.limit ?? 50;
+    const [afterMicros, afterId] = q.cursor ? [q.cursor.slice(0, q.cursor.indexOf('-')), q.cursor.slice(q.cursor.indexOf('-') + 1)] : [null, null];
+    const rows = await this.db.query<UndeliveredRow[]>(
+      `SELECT (extract(epoch FROM created_at) * 1000000)::bigint AS created_us, webhook_id, hook_id, event_id, event_type, state AS status, attempts, last_error, created_at, next_attempt_at
+       FROM deliveries
+       WHERE account_id = $1 AND state = $2 AND state IN ('failed', 'pending', 'cancelled')
+         AND ($3::int IS NULL OR hook_id = $3)
+         AND ($4::timestamptz IS NULL OR created_at >= $4)
+         AND ($5::bigint IS NULL OR (created_at, webhook_id) < (timestamptz 'epoch' + $5::bigint * interval '1 microsecond', $6::text))
+       ORDER BY created_at DESC, webhook_id DESC LIMIT $7`,
+      [accountId, q.status ?? 'failed', q.hook_id ?? null, q.since ? new Date(q.since) : null, afterMicros, afterId, limit + 1],
+    );
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      data: page.map(({ created_us: _us, created_at, next_attempt_at, ...d }) => ({ ...d, created_at: created_at.toISOString(), next_attempt_at: next_attempt_at?.toISOString() ?? null })),
+      next_cursor: rows.length > limit ? `${last.created_us}-${last.webhook_id}` : null,
     };
   }
 

@@ -7,7 +7,7 @@ export class HookUndeliverableEvent {
   @IsString() @IsNotEmpty() @MaxLength(255)
   event_id: string;
 
-  @IsIn(['table.loaded', 'table.rejected', 'ping'])
+  @IsIn(['table.loaded', 'table.rejected', 'load.started', 'ping'])
   event_type: string;
 
   /** The Standard Webhooks `webhook-id` every attempt carried. */
