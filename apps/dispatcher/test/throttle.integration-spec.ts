@@ -149,8 +149,12 @@ describe('per-hook rate limit (rate_limit_per_s)', () => {
       await waitFor('the view to forget the hook', () => !d.view.hooks.has(hook.hook_id));
       const sentBefore = rx.requests.length;
       await d.idle(30_000);
-      const [{ cancelled }] = await d.app.get(DataSource).query<{ cancelled: number }[]>(`SELECT count(*)::int AS cancelled FROM deliveries WHERE hook_id = $1 AND state = 'cancelled'`, [hook.hook_id]);
-      expect(cancelled).toBeGreaterThan(50);
+      const [{ cancelled, succeeded }] = await d.app
+        .get(DataSource)
+        .query<{ cancelled: number; succeeded: number }[]>(`SELECT count(*) FILTER (WHERE state = 'cancelled')::int AS cancelled, count(*) FILTER (WHERE state = 'succeeded')::int AS succeeded FROM deliveries WHERE hook_id = $1`, [hook.hook_id]);
+      // Every event either went out or was cancelled with the hook; how many went depends on the machine's pace.
+      expect(cancelled + succeeded).toBe(100);
+      expect(cancelled).toBeGreaterThan(0);
       // At most what was decided before the view forgot it (two a second, a second ahead).
       expect(rx.requests.length - sentBefore).toBeLessThanOrEqual(4);
     }, 90_000);
