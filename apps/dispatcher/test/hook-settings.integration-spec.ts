@@ -179,7 +179,7 @@ describe('hook settings at the dispatcher', () => {
     expect(at('/sequence')[6].body).toBe(first.body);
   });
 
-  it('sends a load.started of 10,000 tables, and dead-letters a 5,000-deep one, one missing a field, and one not JSON, carrying on', async () => {
+  it('sends a load.started of 1,000 tables, and dead-letters one of 10,000 tables, a 5,000-deep one, one missing a field, and one not JSON, carrying on', async () => {
     const a = await d.account();
     const hook = await d.hook(a.id, rx.url('/hostile'));
     await d.setSettings(hook, { event_types: ['load.started'] });
@@ -189,15 +189,16 @@ describe('hook settings at the dispatcher', () => {
     await js.publish(subject, JSON.stringify({ client_id: a.id, integration_name: 'shopify' }));
     await js.publish(subject, '{"client_id":');
     await js.publish(subject, JSON.stringify({ client_id: a.id, integration_name: 'shopify', table_name: 'orders', tables: [{ destination_table_name: 'x' }] }));
-    const tables = Array.from({ length: 10_000 }, (_, i) => ({ table_name: `t${i}` }));
+    await js.publish(subject, JSON.stringify({ client_id: a.id, integration_name: 'shopify', table_name: 'too-wide', tables: Array.from({ length: 10_000 }, (_, i) => ({ table_name: `t${i}` })) }));
+    const tables = Array.from({ length: 1_000 }, (_, i) => ({ table_name: `t${i}` }));
     await d.started(a.id, { table_name: 'wide', tables });
     await waitAt('/hostile', 1, 30_000);
     await d.idle(30_000);
     const [wide] = bodies('/hostile');
-    expect((wide.tables as unknown[]).length).toBe(10_000);
-    expect((wide.tables as { source_table_name: string }[])[9_999]).toEqual({ source_table_name: 't9999', destination_table_name: 't9999' });
+    expect((wide.tables as unknown[]).length).toBe(1_000);
+    expect((wide.tables as { source_table_name: string }[])[999]).toEqual({ source_table_name: 't999', destination_table_name: 't999' });
     expect(at('/hostile')).toHaveLength(1);
     const reasons = (await d.deadLetters(Subjects.LoadStarted)).map((m) => m.reason);
-    expect(reasons).toEqual([expect.stringMatching(/nested deeper than 64/), expect.stringMatching(/table_name/), expect.stringMatching(/not JSON/), expect.stringMatching(/table_name/)]);
+    expect(reasons).toEqual([expect.stringMatching(/nested deeper than 64/), expect.stringMatching(/table_name/), expect.stringMatching(/not JSON/), expect.stringMatching(/table_name/), expect.stringMatching(/tables must contain no more than 1000/)]);
   });
 });

@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
 import {
+  ArrayMaxSize,
   IsArray,
   IsBoolean,
   IsDateString,
@@ -13,6 +14,12 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
+
+/**
+ * The most subtables one load event may list (`tables`): a load is of one table and its
+ * subtables, and a bigger list is a publisher's bug; the event goes to DEADLETTER.
+ */
+export const MAX_EVENT_TABLES = 1000;
 
 /** One table of a load, as in the `tables` array of the Stitch post-load body. */
 export class LoadedTable {
@@ -82,7 +89,8 @@ export class LoadEvent {
   @IsOptional() @ValidateIf((_, v) => v !== null) @IsObject()
   bookmark_metadata?: Record<string, unknown> | null;
 
-  @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => LoadedTable)
+  /** At most MAX_EVENT_TABLES: checking tens of thousands of nested objects held a consumer for seconds. */
+  @IsOptional() @IsArray() @ArrayMaxSize(MAX_EVENT_TABLES) @ValidateNested({ each: true }) @Type(() => LoadedTable)
   tables?: LoadedTable[];
 }
 
@@ -121,6 +129,6 @@ export class LoadStartedEvent {
   @IsOptional() @IsString() @MaxLength(255)
   destination_table_name?: string;
 
-  @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => StartedTable)
+  @IsOptional() @IsArray() @ArrayMaxSize(MAX_EVENT_TABLES) @ValidateNested({ each: true }) @Type(() => StartedTable)
   tables?: StartedTable[];
 }
