@@ -69,6 +69,8 @@ describe('the delivery log API', () => {
         response_body: 'x'.repeat(4096),
         attempted_at: expect.any(String),
         next_attempt_at: null,
+        integration_name: 'shopify',
+        table_name: expect.stringMatching(/^t[0-2]$/),
       });
     }
   });

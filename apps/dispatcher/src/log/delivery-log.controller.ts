@@ -13,6 +13,12 @@ export class DeliveryLogController {
   constructor(private readonly log: DeliveryLogService) {}
 
   @Get('hooks/:id/deliveries')
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: "A hook's delivery attempts, newest first",
+    description:
+      'Each attempt: event_id, event_type, webhook_id, attempt, status (succeeded|failed|pending), status_code, error, duration_ms, response_body (first 4 KiB), attempted_at, next_attempt_at, and (ours) integration_name and table_name of the webhook (null for a ping).',
+  })
   list(@CallerAccountId() accountId: number, @Param('id') id: string, @Query() query: ListAttemptsQuery) {
     return this.log.list(accountId, routeId(id), query);
   }

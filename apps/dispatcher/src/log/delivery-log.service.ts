@@ -60,13 +60,17 @@ export class DeliveryLogService {
       // many rows whatever its statistics say (joined first, an unanalyzed table made it
       // join every attempt of the hook: 33 -> 400 ms over bench:soak's 10 minutes).
       `SELECT a.id, (extract(epoch FROM a.attempted_at) * 1000000)::bigint AS attempted_us, d.event_id, d.event_type, a.webhook_id, a.attempt, a.status,
-         a.status_code, a.error, a.duration_ms, a.response_body, a.attempted_at, a.next_attempt_at
+         a.status_code, a.error, a.duration_ms, a.response_body, a.attempted_at, a.next_attempt_at,
+         -- Ours beyond SPEC §5: which integration and table the webhook was about (null for a ping).
+         b.body ->> 'integration_name' AS integration_name,
+         coalesce(b.body ->> 'source_root_table_name', b.body #>> '{tables,0,source_table_name}') AS table_name
        FROM (
          SELECT * FROM attempts
          WHERE hook_id = $1 AND ($3::text IS NULL OR status = $3)
            AND ($4::bigint IS NULL OR (attempted_at, id) < (timestamptz 'epoch' + $4::bigint * interval '1 microsecond', $5::bigint))
          ORDER BY attempted_at DESC, id DESC LIMIT $6
        ) a JOIN deliveries d USING (webhook_id)
+       CROSS JOIN LATERAL (SELECT d.body::jsonb AS body) b
        WHERE d.account_id = $2
        ORDER BY a.attempted_at DESC, a.id DESC`,
       [hookId, accountId, q.status ?? null, afterMicros, afterId, limit + 1],
