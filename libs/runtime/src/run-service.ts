@@ -9,6 +9,7 @@ import { ContractExceptionFilter } from './contract-exception.filter';
 import { jsonBody, MalformedJsonBody } from './json-body';
 import { projectVersion, serveOpenApi } from './openapi';
 import { handleProcessFailures } from './process-failures';
+import { listenWhileStarting } from './starting-server';
 import { contractValidationPipe } from './validation';
 
 export interface ServiceDefinition<E extends ServiceEnv> {
@@ -73,8 +74,9 @@ export async function createServiceApp<E extends ServiceEnv>(def: ServiceDefinit
 
 /**
  * A service's main: validated config first (a bad variable stops the start, named),
- * then the app on its port. Any failure to start (NATS or Postgres unreachable) is
- * logged with the URL and ends the process with code 1.
+ * then the app on its port (answering 503 on /health/ready until the app is up). Any
+ * failure to start (NATS or Postgres unreachable) is logged with the URL and ends the
+ * process with code 1.
  */
 export async function runService<E extends ServiceEnv>(def: ServiceDefinition<E>): Promise<INestApplication> {
   let env: E;
@@ -89,10 +91,14 @@ export async function runService<E extends ServiceEnv>(def: ServiceDefinition<E>
   const logger = new JsonLogger(def.name, env.LOG_LEVEL);
   handleProcessFailures(logger);
   try {
+    const host = listenHost(env);
+    // While the app starts (it may wait minutes for a JetStream cluster), the port answers
+    // live 200 and ready 503.
+    const stopStarting = await listenWhileStarting(env.PORT, host);
     const app = await createServiceApp(def, env);
     app.enableShutdownHooks();
     exitIfShutdownHangs(env.SHUTDOWN_TIMEOUT_MS + 5000);
-    const host = listenHost(env);
+    await stopStarting();
     if (host === undefined) await app.listen(env.PORT);
     else await app.listen(env.PORT, host);
     logger.log(`${def.name} listening on ${host ?? 'all interfaces'}, port ${env.PORT}`, 'Bootstrap');
