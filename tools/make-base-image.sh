@@ -91,7 +91,7 @@ if $infra && ! have "$INFRA"; then
   have "$LOCAL" || make_local
   log "building $INFRA"
   # The registry npm is configured with here, for maildev; passed at build time only.
-  DOCKER_BUILDKIT=0 docker build -q -f "$ROOT/docker/local-infra.Dockerfile" \
+  DOCKER_BUILDKIT=0 docker build -q --network host -f "$ROOT/docker/local-infra.Dockerfile" \
     --build-arg NODE_IMAGE="$LOCAL" --build-arg NPM_REGISTRY="$(npm config get registry)" \
     -t "$INFRA" "$ROOT/docker" >&2
 fi
