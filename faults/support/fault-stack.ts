@@ -31,7 +31,8 @@ export class FaultStack extends StackApi {
     super();
   }
 
-  static async start(name: string, nats: PrivateNatsServer, options: FaultStackOptions = {}): Promise<FaultStack> {
+  /** `nats`: a private server, or a cluster (its URL lists every node). */
+  static async start(name: string, nats: Pick<PrivateNatsServer, 'url'>, options: FaultStackOptions = {}): Promise<FaultStack> {
     const env: Record<string, string> = {
       ...testEnv(name),
       NATS_URL: nats.url,
