@@ -188,5 +188,14 @@ describe('docker/compose.yaml + compose.local.yaml, for real', () => {
     expect(sent.has(payload.event_id)).toBe(true);
     // A wrong secret does not verify it (the check can fail).
     expect(() => new Webhook(randomBytes(24).toString('base64')).verify(webhook.body, webhook.headers)).toThrow();
+
+    // Compose's own health checks agree: every container of the project is healthy.
+    const states = () => docker(['ps', '-a', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Names}} {{.Status}}']);
+    await waitFor('every container healthy', async () => {
+      const lines = (await states()).split('\n');
+      return lines.length === APPS.length + 3 && lines.every((l) => /\(healthy\)/.test(l));
+    }, { timeoutMs: 120_000, intervalMs: 2000 }).catch(async (err: Error) => {
+      throw new Error(`${err.message}\n${await states()}`);
+    });
   }, 600_000);
 });
