@@ -345,9 +345,20 @@ describe('the Dockerfile', () => {
   });
 
   it('installs production dependencies only in the runtime image, from a pinned base image', () => {
-    expect(chain('runtime').join('\n')).toMatch(/COPY --from=deps \/app\/node_modules/);
-    expect(stages.find((s) => s.name === 'deps')?.lines.join('\n')).toMatch(/npm ci --omit=dev/);
+    const from = /COPY --from=(\S+) \/app\/node_modules/.exec(chain('runtime').join('\n'))?.[1];
+    // The stage node_modules comes from installed once (npm ci), then dropped the devDependencies.
+    const lines = stages.find((s) => s.name === from)?.lines.join('\n') ?? '';
+    expect(lines).toMatch(/npm ci /);
+    expect(lines).toMatch(/npm prune --omit=dev|npm ci --omit=dev/);
     expect(dockerfile).toMatch(/ARG NODE_IMAGE=node:\d+\.\d+/);
+  });
+
+  // Issue 19: the classic builder (DOCKER_BUILDKIT=0) builds it, and no frontend image is pulled.
+  it('uses nothing the classic builder lacks', () => {
+    expect(dockerfile).not.toMatch(/^#\s*syntax=/m);
+    const instructions = stages.flatMap((s) => s.lines).join('\n');
+    expect(instructions).toMatch(/^RUN npm ci /m);
+    expect(instructions).not.toMatch(/RUN\s+--mount|COPY\s+--link|<<-?\s*['"]?[A-Z]+/);
   });
 
   it('keeps node_modules, dist and secrets out of the build context', () => {

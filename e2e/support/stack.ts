@@ -31,7 +31,7 @@ export abstract class StackApi {
   async registryApplied(...services: ServiceName[]): Promise<void> {
     const opts = this.registryWaitMs === undefined ? {} : { timeoutMs: this.registryWaitMs };
     await waitFor('the registry outbox to drain', async () => (await metric(this.get('hook-registry'), /^posthooks_registry_outbox_pending/)) === 0, opts);
-    const nc = await connect({ servers: this.env.NATS_URL });
+    const nc = await connect({ servers: this.env.NATS_URL.split(',') });
     const jsm = await nc.jetstreamManager();
     const naming = new NatsNaming(this.env.NATS_NAMESPACE);
     const stream = naming.stream('REGISTRY');

@@ -8,7 +8,8 @@ import { Client } from 'pg';
  * reconnects for as long as it takes.
  */
 export function testConnection(url: string): Promise<NatsConnection> {
-  return connect({ servers: url, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+  // A cluster's URL lists every node, comma-separated (as NATS_URL does).
+  return connect({ servers: url.split(','), maxReconnectAttempts: -1, reconnectTimeWait: 250 });
 }
 
 /**

@@ -31,7 +31,8 @@ export class FaultStack extends StackApi {
     super();
   }
 
-  static async start(name: string, nats: PrivateNatsServer, options: FaultStackOptions = {}): Promise<FaultStack> {
+  /** `nats`: a private server, or a cluster (its URL lists every node). */
+  static async start(name: string, nats: Pick<PrivateNatsServer, 'url'>, options: FaultStackOptions = {}): Promise<FaultStack> {
     const env: Record<string, string> = {
       ...testEnv(name),
       NATS_URL: nats.url,
@@ -83,9 +84,9 @@ export class FaultStack extends StackApi {
     await s.kill();
   }
 
-  /** Starts the service again (after a kill), with the same settings. */
-  async restart(name: ServiceName): Promise<ServiceProcess> {
-    return (await this.spawn(name)).ready();
+  /** Starts the service again (after a kill), with the same settings; `readyMs` for a slower start than usual. */
+  async restart(name: ServiceName, readyMs?: number): Promise<ServiceProcess> {
+    return (await this.spawn(name)).ready(readyMs);
   }
 
   /** One more replica of a service, with the same settings. */

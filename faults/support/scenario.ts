@@ -3,6 +3,7 @@ import { NatsConnection } from 'nats';
 import { Behaviour, CountingReceiver, tally } from './counting-receiver';
 import { publishLoads, streamCount, testConnection, undeliverables } from './events';
 import { FaultStack, FaultStackOptions } from './fault-stack';
+import { PrivateNatsCluster } from './nats-cluster';
 import { report } from './report';
 
 /** waitFor, but a timeout says where things stood (counts, service output). */
@@ -24,6 +25,7 @@ export const since = (t0: number): number => (Date.now() - t0) / 1000;
  */
 export class Scenario {
   private natsServer?: PrivateNatsServer;
+  private natsCluster?: PrivateNatsCluster;
   private started?: { stack: FaultStack; nc: NatsConnection };
   readonly receivers: CountingReceiver[] = [];
   private readonly cleanups: (() => Promise<unknown>)[] = [];
@@ -35,10 +37,22 @@ export class Scenario {
     return s;
   }
 
+  /** A scenario on a 3-node JetStream cluster (the scenario disposes of it at the end). */
+  static onCluster(cluster: PrivateNatsCluster): Scenario {
+    const s = new Scenario();
+    s.natsCluster = cluster;
+    return s;
+  }
+
   async startStack(name: string, options: FaultStackOptions = {}): Promise<FaultStack> {
-    const stack = await FaultStack.start(name, this.nats, options);
-    this.started = { stack, nc: await testConnection(this.nats.url) };
+    const stack = await FaultStack.start(name, { url: this.natsUrl }, options);
+    this.started = { stack, nc: await testConnection(this.natsUrl) };
     return stack;
+  }
+
+  /** The NATS_URL of the scenario's server, or of every node of its cluster. */
+  get natsUrl(): string {
+    return this.natsCluster?.url ?? this.nats.url;
   }
 
   /** The scenario's own nats-server. */
@@ -84,6 +98,7 @@ export class Scenario {
     await Promise.all(this.receivers.map((r) => r.close().catch(() => undefined)));
     for (const fn of this.cleanups.reverse()) await fn().catch(() => undefined);
     await this.natsServer?.dispose().catch(() => undefined);
+    await this.natsCluster?.dispose().catch(() => undefined);
   }
 
   /** One line of where deliveries stand, and each process's state and last output. */

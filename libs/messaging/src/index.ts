@@ -1,5 +1,6 @@
 export * from './naming';
 export * from './connection';
+export { isJetStreamForming, whileJetStreamForms, JETSTREAM_WAIT_MS } from './jetstream-wait';
 export * from './nats-auth';
 export * from './provisioning';
 export * from './publisher';

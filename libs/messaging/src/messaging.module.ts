@@ -1,6 +1,7 @@
 import { DynamicModule, Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import { connectNats } from './connection';
+import { whileJetStreamForms } from './jetstream-wait';
 import { NatsAuthOptions } from './nats-auth';
 import { NatsNaming } from './naming';
 import { provisionStreams, StreamByteLimits } from './provisioning';
@@ -35,7 +36,8 @@ class ConnectionDrainer implements OnApplicationShutdown {
 
 /**
  * Connects to NATS at start (the app does not start without it), provisions every
- * stream of the contract, and provides the connection and the publisher.
+ * stream of the contract (waiting for a JetStream cluster still forming), and provides
+ * the connection and the publisher.
  */
 @Global()
 @Module({})
@@ -50,7 +52,9 @@ export class MessagingModule {
           inject: [NatsNaming],
           useFactory: async (naming: NatsNaming) => {
             const nc = await connectNats(options.url, options.name, options.auth);
-            await provisionStreams(await nc.jetstreamManager(), naming, options.replicas, options.streamMaxBytes);
+            const jsm = await nc.jetstreamManager();
+            // Creating R3 streams on a fresh cluster can time out while it places them.
+            await whileJetStreamForms('provisioning streams', () => provisionStreams(jsm, naming, options.replicas, options.streamMaxBytes));
             return nc;
           },
         },

@@ -7,6 +7,7 @@ import { JetStreamContext } from './context';
 import { classifyFailure, decideFailure } from './failure';
 import { handlerSeconds, messagesHandled, messageFailures } from './metrics';
 import { NatsNaming } from './naming';
+import { whileJetStreamForms } from './jetstream-wait';
 import { provisionConsumer } from './provisioning';
 import { Semaphore } from './semaphore';
 
@@ -93,7 +94,7 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
     try {
       const jsm = await this.options.connection.jetstreamManager();
       for (const c of this.consumers) {
-        await provisionConsumer(jsm, this.options.naming, { ...c, maxAckPending: c.concurrency * 4 });
+        await whileJetStreamForms(`consumer ${c.durable}`, () => provisionConsumer(jsm, this.options.naming, { ...c, maxAckPending: c.concurrency * 4 }));
       }
       this.running = true;
       this.loops = this.consumers.map((c) => this.pullLoop(c));

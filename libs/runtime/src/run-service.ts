@@ -3,12 +3,13 @@ import { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestMicroservice } from '@nestjs/microservices';
 import { ConfigError, listenHost, loadEnv, ServiceEnv } from '@posthooks/config';
-import { ConsumerOptions, JetStreamExceptionFilter, JetStreamTransport, NATS_CONNECTION, NatsNaming } from '@posthooks/messaging';
+import { ConsumerOptions, JETSTREAM_WAIT_MS, JetStreamExceptionFilter, JetStreamTransport, NATS_CONNECTION, NatsNaming } from '@posthooks/messaging';
 import { JsonLogger } from '@posthooks/observability';
 import { ContractExceptionFilter } from './contract-exception.filter';
 import { jsonBody, MalformedJsonBody } from './json-body';
 import { projectVersion, serveOpenApi } from './openapi';
 import { handleProcessFailures } from './process-failures';
+import { listenWhileStarting } from './starting-server';
 import { contractValidationPipe } from './validation';
 
 export interface ServiceDefinition<E extends ServiceEnv> {
@@ -73,8 +74,9 @@ export async function createServiceApp<E extends ServiceEnv>(def: ServiceDefinit
 
 /**
  * A service's main: validated config first (a bad variable stops the start, named),
- * then the app on its port. Any failure to start (NATS or Postgres unreachable) is
- * logged with the URL and ends the process with code 1.
+ * then the app on its port (answering 503 on /health/ready until the app is up). Any
+ * failure to start (NATS or Postgres unreachable) is logged with the URL and ends the
+ * process with code 1.
  */
 export async function runService<E extends ServiceEnv>(def: ServiceDefinition<E>): Promise<INestApplication> {
   let env: E;
@@ -89,10 +91,23 @@ export async function runService<E extends ServiceEnv>(def: ServiceDefinition<E>
   const logger = new JsonLogger(def.name, env.LOG_LEVEL);
   handleProcessFailures(logger);
   try {
+    const host = listenHost(env);
+    // While the app starts (it may wait minutes for a JetStream cluster), the port answers
+    // live 200 and ready 503.
+    const stopStarting = await listenWhileStarting(env.PORT, host);
+    // A start stuck past the JetStream wait (seen: a view's consumer placed on a NATS node
+    // that was down) ends the process, so that Kubernetes or compose starts it anew: the
+    // port answering live would otherwise keep a pod that never gets ready.
+    const stuck = setTimeout(() => {
+      logger.fatal(`${def.name} cannot start: not started after ${Math.round(START_LIMIT_MS / 1000)} s`, 'Bootstrap');
+      process.exit(1);
+    }, START_LIMIT_MS);
+    stuck.unref();
     const app = await createServiceApp(def, env);
+    clearTimeout(stuck);
     app.enableShutdownHooks();
     exitIfShutdownHangs(env.SHUTDOWN_TIMEOUT_MS + 5000);
-    const host = listenHost(env);
+    await stopStarting();
     if (host === undefined) await app.listen(env.PORT);
     else await app.listen(env.PORT, host);
     logger.log(`${def.name} listening on ${host ?? 'all interfaces'}, port ${env.PORT}`, 'Bootstrap');
@@ -102,6 +117,9 @@ export async function runService<E extends ServiceEnv>(def: ServiceDefinition<E>
     process.exit(1);
   }
 }
+
+/** How long a start may take in all: the JetStream wait (SPEC §1), then a minute for the rest. */
+const START_LIMIT_MS = JETSTREAM_WAIT_MS + 60_000;
 
 /** Nest closes the app on SIGTERM/SIGINT; if that hangs, leave anyway. */
 function exitIfShutdownHangs(ms: number): void {
