@@ -16,8 +16,11 @@ import { RegistryTombstones } from './changes/registry-tombstones';
 import { Init1764000000000 } from './database/migrations/1764000000000-init';
 import { OutboxSetAside1764001300000 } from './database/migrations/1764001300000-outbox-set-aside';
 import { AuditByAge1764001510000 } from './database/migrations/1764001510000-audit-by-age';
+import { DestinationConnections1764002300000 } from './database/migrations/1764002300000-destination-connections';
 import { DestinationsController } from './destinations/destinations.controller';
 import { DestinationsService } from './destinations/destinations.service';
+import { DestinationCheck } from './destinations/destination-check';
+import { DestinationDatabases } from './destinations/destination-databases';
 import { HookChanges } from './hooks/hook-changes';
 import { HookSecretsReseal } from './hooks/hook-secrets-reseal';
 import { HookGoneController } from './hooks/hook-gone.controller';
@@ -30,7 +33,7 @@ export class AppModule {
   static forRoot(env: HookRegistryEnv): DynamicModule {
     return {
       module: AppModule,
-      imports: coreModules(env, { service: 'hook-registry', schema: 'hook_registry', migrations: [Init1764000000000, OutboxSetAside1764001300000, AuditByAge1764001510000] }),
+      imports: coreModules(env, { service: 'hook-registry', schema: 'hook_registry', migrations: [Init1764000000000, OutboxSetAside1764001300000, AuditByAge1764001510000, DestinationConnections1764002300000] }),
       controllers: [AccountsController, DestinationsController, StitchHooksController, HookExtensionsController, HookGoneController],
       providers: [
         { provide: HookRegistryEnv, useValue: env },
@@ -45,6 +48,8 @@ export class AppModule {
         HookSecretsReseal,
         AccountsService,
         DestinationsService,
+        DestinationDatabases,
+        DestinationCheck,
         HooksService,
         TrialExpiry,
         AuditRetention,
