@@ -1,7 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { LoadSimulatorEnv } from '@posthooks/config';
+import { LoadSimulatorEnv, secretBoxFromEnv } from '@posthooks/config';
 import { RegistryViewModule } from '@posthooks/registry-view';
 import { coreModules } from '@posthooks/runtime';
+import { DestinationPools } from './destination-pools/destination-pools';
 import { Batcher } from './loading/batcher';
 import { IngestRecordsController } from './loading/ingest-records.controller';
 import { RecordRefs } from './loading/record-refs';
@@ -16,11 +17,12 @@ export class AppModule {
       module: AppModule,
       imports: [
         ...coreModules(env, { service: 'load-simulator', schema: 'load_simulator', migrations: [Schedules1764000300000] }),
-        RegistryViewModule.forRoot(),
+        // Destinations' connection URLs come sealed: only this view keeps and opens them (SPEC §12).
+        RegistryViewModule.forRoot({ destinationSecrets: secretBoxFromEnv(env) }),
         SimulationsModule.forRoot(env),
       ],
       controllers: [IngestRecordsController],
-      providers: [{ provide: LoadSimulatorEnv, useValue: env }, TableLoader, Batcher, RecordRefs, RejectedRetention],
+      providers: [{ provide: LoadSimulatorEnv, useValue: env }, DestinationPools, TableLoader, Batcher, RecordRefs, RejectedRetention],
     };
   }
 }
