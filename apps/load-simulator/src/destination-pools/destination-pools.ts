@@ -3,7 +3,7 @@ import { builtInDestinationDatabase, LoadSimulatorEnv } from '@posthooks/config'
 import { classifyFailure, Semaphore } from '@posthooks/messaging';
 import { RegistryView } from '@posthooks/registry-view';
 import { DestinationNotAllowedError, destinationClientConfig, parseDestinationUrl, resolveDestination } from '@posthooks/webhooks';
-import { Pool, PoolClient } from 'pg';
+import { Client, escapeIdentifier, Pool, PoolClient } from 'pg';
 import { Counter, Gauge } from 'prom-client';
 import { DestinationHealth } from './destination-health';
 
@@ -110,7 +110,7 @@ export class DestinationPools implements OnApplicationShutdown {
     let client: PoolClient | undefined;
     try {
       try {
-        client = await (await entry.pool).connect();
+        client = await this.connect(destinationId, entry);
       } catch (err) {
         // Whatever stops a session (unreachable, refused, TLS, a name that now resolves where it may not) is the destination's.
         throw this.down(destinationId, err);
@@ -138,6 +138,34 @@ export class DestinationPools implements OnApplicationShutdown {
       this.slots.release();
       entry.inUse--;
       entry.lastUsed = Date.now();
+    }
+  }
+
+  /**
+   * A session of the destination's pool. A built-in database found missing (the
+   * registry's create failed after its commit, or a destination from before issue 17
+   * not yet given one by the registry's start) is created here, if this role may.
+   */
+  private async connect(destinationId: number, entry: Entry): Promise<PoolClient> {
+    const pool = await entry.pool;
+    try {
+      return await pool.connect();
+    } catch (err) {
+      if (entry.key !== 'built-in' || (err as { code?: unknown }).code !== '3D000') throw err;
+      const { name } = builtInDestinationDatabase(this.env.DATABASE_URL, destinationId);
+      const admin = new Client({ connectionString: this.env.DATABASE_URL, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+      admin.on('error', () => undefined);
+      try {
+        await admin.connect();
+        await admin.query(`CREATE DATABASE ${escapeIdentifier(name)}`).catch((e: { code?: string }) => {
+          // Created meanwhile by the registry or another loader.
+          if (e.code !== '42P04' && e.code !== '23505') throw e;
+        });
+        this.log.log(`created the missing built-in database ${name} of destination ${destinationId}`);
+      } finally {
+        await admin.end().catch(() => undefined);
+      }
+      return pool.connect();
     }
   }
 
