@@ -116,6 +116,9 @@ export class DestinationPools implements OnApplicationShutdown {
         throw this.down(destinationId, err);
       }
       const session = client;
+      // A session cut while checked out (its backend killed, the server gone) emits 'error':
+      // the query in flight fails with it too, so this listener only keeps the process alive.
+      session.on('error', ignore);
       const q: Queryable = { query: async <R>(sql: string, params?: unknown[]) => (await session.query(sql, params)).rows as R };
       await q.query('BEGIN');
       let result: T;
@@ -134,6 +137,7 @@ export class DestinationPools implements OnApplicationShutdown {
       throw err;
     } finally {
       // A session that failed is not given back to the pool (it may be broken).
+      client?.off('error', ignore);
       client?.release(this.health.isDown(destinationId) || undefined);
       this.slots.release();
       entry.inUse--;
@@ -241,6 +245,8 @@ export class DestinationPools implements OnApplicationShutdown {
     if (back) this.log.log(`destination ${destinationId} is back after ${Math.round(back.downForMs / 1000)} s: its loads resume`);
   }
 }
+
+function ignore(): void {}
 
 /** The pg error's code and message (neither carries a password), or a refused address's detail (the operator's log only). */
 function describe(err: unknown): string {
