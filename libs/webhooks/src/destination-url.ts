@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import { isIP } from 'node:net';
 import { addressRange } from './private-address';
 
@@ -61,8 +62,8 @@ export function maskDestinationUrl(text: string): string {
   }
 }
 
-/** Cloud metadata endpoints that sit in ranges a destination may otherwise use. */
-const METADATA_ADDRESSES = new Set(['100.100.100.200', 'fd00:ec2::254']);
+/** Cloud metadata endpoints that sit in ranges a destination may otherwise use (normalized: any spelling matches). */
+const METADATA_ADDRESSES = new Set(['100.100.100.200', 'fd00:ec2::254'].map((ip) => ipaddr.parse(ip).toNormalizedString()));
 
 /**
  * Whether a destination may connect to `ip`: public and private networks yes (warehouses
@@ -74,7 +75,7 @@ export function destinationAddressProblem(ip: string, allowPrivate: boolean): st
   const range = addressRange(ip);
   if (range === 'invalid') return `${ip}: not an address`;
   if (allowPrivate) return undefined;
-  if (METADATA_ADDRESSES.has(ip.toLowerCase())) return `${ip}: cloud metadata address`;
+  if (METADATA_ADDRESSES.has(ipaddr.parse(ip).toNormalizedString())) return `${ip}: cloud metadata address`;
   if (['unicast', 'private', 'uniqueLocal', 'carrierGradeNat'].includes(range)) return undefined;
   return `${ip}: ${range} address`;
 }

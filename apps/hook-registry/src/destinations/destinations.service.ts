@@ -38,7 +38,7 @@ export class DestinationsService implements OnModuleInit {
       await this.db.transaction(async (m) => {
         const [d] = await m.query<DestinationRow[]>('SELECT * FROM destinations WHERE id = $1 FOR UPDATE', [id]);
         if (!d?.connection_url || !this.secretBox.needsReseal(d.connection_url)) return;
-        const [resealed] = await m.query<DestinationRow[]>('UPDATE destinations SET connection_url = $2 WHERE id = $1 RETURNING *', [id, this.secretBox.seal(this.secretBox.open(d.connection_url))]);
+        const [[resealed]] = await m.query<[DestinationRow[], number]>('UPDATE destinations SET connection_url = $2 WHERE id = $1 RETURNING *', [id, this.secretBox.seal(this.secretBox.open(d.connection_url))]);
         await this.record(m, resealed, 'destination.connection_resealed', 'system', false);
       });
     }
@@ -86,7 +86,8 @@ export class DestinationsService implements OnModuleInit {
       await this.accounts.lockAccount(m, caller.accountId);
       const [d] = await m.query<DestinationRow[]>('SELECT * FROM destinations WHERE id = $1 AND account_id = $2 FOR UPDATE', [id, caller.accountId]);
       if (!d) throw notFound();
-      const [changed] = await m.query<DestinationRow[]>('UPDATE destinations SET name = $2, connection_url = $3 WHERE id = $1 RETURNING *', [
+      // TypeORM answers an UPDATE ... RETURNING with [rows, affected].
+      const [[changed]] = await m.query<[DestinationRow[], number]>('UPDATE destinations SET name = $2, connection_url = $3 WHERE id = $1 RETURNING *', [
         id,
         dto.name ?? d.name,
         changesConnection ? sealed : d.connection_url,
