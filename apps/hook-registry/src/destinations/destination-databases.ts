@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { builtInDestinationDatabase, HookRegistryEnv } from '@posthooks/config';
-import { escapeIdentifier } from 'pg';
+import { Client, escapeIdentifier } from 'pg';
 import { DataSource } from 'typeorm';
 
 /** duplicate_database, and the unique violation two concurrent CREATE DATABASE of one name can give. */
@@ -33,17 +33,27 @@ export class DestinationDatabases implements OnApplicationBootstrap {
     return builtInDestinationDatabase(this.env.DATABASE_URL, destinationId).name;
   }
 
-  /** The database's name once it exists. */
+  /**
+   * The database's name once it exists. On a connection of its own, not the pool's: it is
+   * called inside a create's transaction, and concurrent creates each holding a pool
+   * connection while waiting for another would exhaust the pool. (And Postgres refuses
+   * CREATE DATABASE inside a transaction anyway.)
+   */
   async ensure(destinationId: number): Promise<string> {
     const { name } = builtInDestinationDatabase(this.env.DATABASE_URL, destinationId);
-    const [found] = await this.db.query<unknown[]>('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (found) return name;
+    const client = new Client({ connectionString: this.env.DATABASE_URL, connectionTimeoutMillis: 10_000 });
+    client.on('error', () => undefined);
     try {
-      // Not in a transaction (Postgres refuses CREATE DATABASE in one): a pool connection of its own.
-      await this.db.query(`CREATE DATABASE ${escapeIdentifier(name)}`);
-      this.log.log(`created the built-in destination database ${name}`);
-    } catch (err) {
-      if (!ALREADY_THERE.has((err as { code?: string }).code ?? '')) throw err;
+      await client.connect();
+      const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+      if (found.rowCount === 0) {
+        await client.query(`CREATE DATABASE ${escapeIdentifier(name)}`).catch((err: { code?: string }) => {
+          if (!ALREADY_THERE.has(err.code ?? '')) throw err;
+        });
+        this.log.log(`created the built-in destination database ${name}`);
+      }
+    } finally {
+      await client.end().catch(() => undefined);
     }
     return name;
   }
