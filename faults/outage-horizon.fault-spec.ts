@@ -1,6 +1,7 @@
 import { DeadLetterHeaders, HookUndeliverableEvent, Subjects } from '@posthooks/contracts';
 import { rawNatsPublish, SmtpSink, streamMessages } from '@posthooks/testing';
 import { Client } from 'pg';
+import { builtInDestinationDatabase } from '@posthooks/config';
 import { ServiceName } from '../e2e/support/service-process';
 import { streamCount } from './support/events';
 import { metric } from './support/fault-stack';
@@ -122,7 +123,8 @@ describe('fault: hostile messages, then Postgres down longer than the dead-lette
 
     let failure: unknown;
     let loaded = 0;
-    const db = new Client({ connectionString: database });
+    // The destination's own database (built-in, on the same private server): rows and the loader's sessions are there.
+    const db = new Client({ connectionString: builtInDestinationDatabase(database, acc.destinationId).url });
     try {
       await waitOrExplain('the undeliverable email', () => sink.received.length >= 1, 60_000, explain);
       await db.connect();
