@@ -5,7 +5,6 @@ import { EventPublisher, NatsNaming, StreamFull } from '@posthooks/messaging';
 import { createServiceApp } from '@posthooks/runtime';
 import { testEnv, waitFor } from '@posthooks/testing';
 import { AckPolicy, connect } from 'nats';
-import { Client } from 'pg';
 import { builtInDestination } from './destination-fixture';
 import { loadSimulator } from '../src/service';
 

@@ -246,7 +246,9 @@ export class DestinationPools implements OnApplicationShutdown {
   }
 }
 
-function ignore(): void {}
+function ignore(): void {
+  // Nothing: the failing query reports the error.
+}
 
 /** The pg error's code and message (neither carries a password), or a refused address's detail (the operator's log only). */
 function describe(err: unknown): string {
