@@ -700,6 +700,7 @@ describe.each(OVERLAYS)('k8s overlay %s', (overlay) => {
     const holders = (label: string) => podLabels().filter((p) => p.labels[label] === 'true').map((p) => p.owner);
     expect(holders('posthooks.dev/webhook-egress')).toEqual(['Deployment/dispatcher']);
     expect(holders('posthooks.dev/smtp-egress')).toEqual(['Deployment/email-notifier']);
+    expect(holders('posthooks.dev/destination-egress')).toEqual(['Deployment/hook-registry', 'Deployment/load-simulator']);
     expect(podLabels().find((p) => p.owner === 'Job/posthooks-migrate')?.labels).toMatchObject({ 'posthooks.dev/nats-client': 'true', 'posthooks.dev/db-client': 'true' });
   });
 
@@ -727,7 +728,7 @@ describe.each(OVERLAYS)('k8s overlay %s', (overlay) => {
 
   it('denies all traffic by default and opens only what the design needs', () => {
     const policies = objects.filter((o) => o.kind === 'NetworkPolicy').map((o) => o.metadata?.name);
-    expect(policies).toEqual(expect.arrayContaining(['default-deny', 'allow-dns', 'nats', 'nats-clients', 'db-clients', 'public-http', 'webhook-egress', 'smtp-egress']));
+    expect(policies).toEqual(expect.arrayContaining(['default-deny', 'allow-dns', 'nats', 'nats-clients', 'db-clients', 'public-http', 'webhook-egress', 'smtp-egress', 'destination-egress']));
     if (overlay === 'dev') expect(named('StatefulSet', 'postgres')).toBeDefined();
     else expect(named('StatefulSet', 'postgres')).toBeUndefined();
   });
