@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { Streams, Subjects } from '@posthooks/contracts';
 import { NatsNaming } from '@posthooks/messaging';
 import { connect } from 'nats';
+import { SecretBox } from '@posthooks/webhooks';
 import { Registry } from './registry-harness';
 
 interface DestinationJson {
@@ -158,6 +159,23 @@ describe('destinations with connections', () => {
     const all = logged.join('');
     expect(all).toContain('destination check failed');
     expect(all).not.toContain(password);
+  });
+
+  it('a registry started with a new SECRETS_KEY (the old one in SECRETS_KEY_PREVIOUS) seals connection URLs again, and they still open', async () => {
+    const { key } = await r.account();
+    const created = await r.call<DestinationJson>('POST', '/v1/destinations', { token: key, json: { name: 'dw', type: 'postgres', connection: { url: url(loader, warehouse) } } });
+    const newKey = randomBytes(32).toString('base64');
+    const rotated = await Registry.start('registry_destinations', { ALLOW_PRIVATE_TARGETS: 'true', LOG_LEVEL: 'error', SECRETS_KEY: newKey, SECRETS_KEY_PREVIOUS: r.env.SECRETS_KEY! });
+    try {
+      const box = new SecretBox(newKey);
+      const [row] = await rotated.app.get(DataSource).query<{ connection_url: string }[]>('SELECT connection_url FROM destinations WHERE id = $1', [created.body.id]);
+      expect(row.connection_url.startsWith(`enc:v1:${box.keyId}:`)).toBe(true);
+      expect(box.open(row.connection_url)).toBe(url(loader, warehouse));
+      const list = await rotated.call<DestinationJson[]>('GET', '/v1/destinations', { token: key });
+      expect(list.body[0].connection).toEqual({ url: url(loader, warehouse, '***') });
+    } finally {
+      await rotated.stop();
+    }
   });
 
   it('refuses loopback when ALLOW_PRIVATE_TARGETS is off (the default)', async () => {
