@@ -40,4 +40,14 @@ describe('DestinationHealth', () => {
     expect(h.waitFor(1)).toBe(0);
     expect(h.failed(1)).toEqual({ retryInMs: BASE_BACKOFF_MS, log: true });
   });
+
+  it('Test scenario: a destination given a new connection is tried at once, its old backoff forgotten', () => {
+    const h = health();
+    h.failed(1);
+    h.failed(1);
+    expect(h.waitFor(1)).toBeGreaterThan(0);
+    h.forget(1);
+    expect(h.waitFor(1)).toBe(0);
+    expect(h.isDown(1)).toBe(false);
+  });
 });

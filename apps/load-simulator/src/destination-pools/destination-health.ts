@@ -46,6 +46,11 @@ export class DestinationHealth {
     return { retryInMs, log };
   }
 
+  /** The destination changed (a new connection): whatever failed before says nothing about it, try it now. */
+  forget(destinationId: number): void {
+    this.down.delete(destinationId);
+  }
+
   /** A try worked: if the destination was down, for how long (to say it is back). */
   succeeded(destinationId: number): { downForMs: number } | undefined {
     const state = this.down.get(destinationId);

@@ -92,6 +92,9 @@ export class DestinationPools implements OnApplicationShutdown {
 
   /** A DestinationUnavailableError if the destination is down and not due for a try, else undefined. */
   refusal(destinationId: number): DestinationUnavailableError | undefined {
+    // A new connection is tried at once, whatever the old one's backoff.
+    const current = this.pools.get(destinationId);
+    if (current && current.key !== (this.view.destinations.get(destinationId)?.connection_url ?? 'built-in')) this.health.forget(destinationId);
     const wait = this.health.waitFor(destinationId);
     return wait > 0 ? new DestinationUnavailableError(destinationId, wait, 'waiting to try again') : undefined;
   }
@@ -189,6 +192,7 @@ export class DestinationPools implements OnApplicationShutdown {
     if (current) {
       this.log.log(`destination ${destinationId}'s connection changed: its next loads use the new one`);
       void this.close(destinationId);
+      this.health.forget(destinationId);
     }
     const pool = this.open(destinationId);
     pool.catch(() => undefined);
