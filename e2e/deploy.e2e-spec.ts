@@ -437,8 +437,8 @@ describe('docker/compose.yaml', () => {
     // In a container the service listens on every interface; compose publishes the port.
     expect(listenHost(env)).toBeUndefined();
     if (app === 'hook-registry') expect(env.ADMIN_TOKEN).toBe(SECRETS.ADMIN_TOKEN);
-    // Only the services that seal or open hook secrets get the key.
-    expect({ app, hasKey: compose.services[app].environment?.SECRETS_KEY !== undefined }).toEqual({ app, hasKey: ['hook-registry', 'dispatcher'].includes(app) });
+    // Only the services that seal or open secrets get the key: hook secrets (registry, dispatcher), destination passwords (registry, load-simulator).
+    expect({ app, hasKey: compose.services[app].environment?.SECRETS_KEY !== undefined }).toEqual({ app, hasKey: ['hook-registry', 'dispatcher', 'load-simulator'].includes(app) });
   });
 
   it('publishes NATS, its monitoring port, Postgres and maildev on 127.0.0.1 only', () => {
