@@ -50,7 +50,8 @@ export class DestinationCheck {
       }
       throw this.failed('could not connect', err);
     }
-    const client = new Client({ ...destinationClientConfig(url, address), connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: 'posthooks-check' });
+    // query_timeout: a server that accepts the connection and then goes silent cannot hold the request.
+    const client = new Client({ ...destinationClientConfig(url, address), connectionTimeoutMillis: CONNECT_TIMEOUT_MS, query_timeout: CONNECT_TIMEOUT_MS, application_name: 'posthooks-check' });
     // An error after connect (the server going away) is also reported by the query that fails.
     client.on('error', () => undefined);
     try {

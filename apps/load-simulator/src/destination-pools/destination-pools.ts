@@ -15,6 +15,12 @@ export const CONNECTIONS_IN_USE = 32;
 export const IDLE_POOL_MS = 60_000;
 const IDLE_CONNECTION_MS = 10_000;
 const CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * A statement that gets no answer for this long (a destination that accepted the
+ * connection and then went silent) fails, as the destination's fault: otherwise it would
+ * hold one of CONNECTIONS_IN_USE, and enough silent destinations would stall all loading.
+ */
+export const QUERY_TIMEOUT_MS = 120_000;
 
 export const destinationUp = new Gauge({ name: 'posthooks_destination_up', help: '1 while the last load into the destination worked, 0 while it is down (its loads wait and are retried)', labelNames: ['destination_id'] as const });
 export const destinationFailures = new Counter({ name: 'posthooks_destination_failures_total', help: 'Loads that found their destination down (unreachable, refused, authentication failed)', labelNames: ['destination_id'] as const });
@@ -51,6 +57,8 @@ export function isDestinationFault(err: unknown): boolean {
   if (err instanceof DestinationNotAllowedError) return true;
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && (/^28[0-9A-Z]{3}$/.test(code) || code === '3D000' || code === '42501' || code === '25006')) return true;
+  // pg's client-side query_timeout (QUERY_TIMEOUT_MS).
+  if (err instanceof Error && /^Query read timeout$/.test(err.message)) return true;
   return classifyFailure(err) === 'outage';
 }
 
@@ -202,7 +210,14 @@ export class DestinationPools implements OnApplicationShutdown {
   }
 
   private async open(destinationId: number): Promise<Pool> {
-    const common = { max: CONNECTIONS_PER_DESTINATION, idleTimeoutMillis: IDLE_CONNECTION_MS, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: 'posthooks-loader' };
+    const common = {
+      max: CONNECTIONS_PER_DESTINATION,
+      idleTimeoutMillis: IDLE_CONNECTION_MS,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      query_timeout: QUERY_TIMEOUT_MS,
+      keepAlive: true,
+      application_name: 'posthooks-loader',
+    };
     const text = this.view.destinationConnectionUrl(destinationId);
     let pool: Pool;
     if (text === null) {
