@@ -676,8 +676,10 @@ describe('hostile input on every HTTP endpoint', () => {
       expect(res.status).toBe(202);
     });
 
+    // One name per integration: a name is its schema, one per destination (a second `sqlish` is a 409).
     it.each(SQL_TEXT.filter((t) => t.length <= 50))('an integration primary_key %j', async (text) => {
-      const res = await send('ingest-gateway', 'POST', '/v1/integrations', { authorization: `Bearer ${ids.key}`, ...json({ name: 'sqlish', destination_id: Number(ids.destination), primary_key: text }) });
+      const name = `sqlish_${SQL_TEXT.indexOf(text)}`;
+      const res = await send('ingest-gateway', 'POST', '/v1/integrations', { authorization: `Bearer ${ids.key}`, ...json({ name, destination_id: Number(ids.destination), primary_key: text }) });
       expect([res.status, JSON.parse(res.text).primary_key]).toEqual([201, text]);
       secrets.push(new URL((JSON.parse(res.text) as { webhook_url: string }).webhook_url).pathname.split('/').pop()!);
     });
