@@ -448,8 +448,8 @@ describe('docker/compose.yaml', () => {
     // In a container the service listens on every interface; compose publishes the port.
     expect(listenHost(env)).toBeUndefined();
     if (app === 'hook-registry') expect(env.ADMIN_TOKEN).toBe(SECRETS.ADMIN_TOKEN);
-    // Only the services that seal or open hook secrets get the key.
-    expect({ app, hasKey: compose.services[app].environment?.SECRETS_KEY !== undefined }).toEqual({ app, hasKey: ['hook-registry', 'dispatcher'].includes(app) });
+    // Only the services that seal or open secrets get the key: hook secrets (registry, dispatcher), destination passwords (registry, load-simulator).
+    expect({ app, hasKey: compose.services[app].environment?.SECRETS_KEY !== undefined }).toEqual({ app, hasKey: ['hook-registry', 'dispatcher', 'load-simulator'].includes(app) });
   });
 
   it('publishes NATS, its monitoring port, Postgres and maildev on 127.0.0.1 only', () => {
@@ -711,6 +711,7 @@ describe.each(OVERLAYS)('k8s overlay %s', (overlay) => {
     const holders = (label: string) => podLabels().filter((p) => p.labels[label] === 'true').map((p) => p.owner);
     expect(holders('posthooks.dev/webhook-egress')).toEqual(['Deployment/dispatcher']);
     expect(holders('posthooks.dev/smtp-egress')).toEqual(['Deployment/email-notifier']);
+    expect(holders('posthooks.dev/destination-egress')).toEqual(['Deployment/hook-registry', 'Deployment/load-simulator']);
     expect(podLabels().find((p) => p.owner === 'Job/posthooks-migrate')?.labels).toMatchObject({ 'posthooks.dev/nats-client': 'true', 'posthooks.dev/db-client': 'true' });
   });
 
@@ -738,7 +739,7 @@ describe.each(OVERLAYS)('k8s overlay %s', (overlay) => {
 
   it('denies all traffic by default and opens only what the design needs', () => {
     const policies = objects.filter((o) => o.kind === 'NetworkPolicy').map((o) => o.metadata?.name);
-    expect(policies).toEqual(expect.arrayContaining(['default-deny', 'allow-dns', 'nats', 'nats-clients', 'db-clients', 'public-http', 'webhook-egress', 'smtp-egress']));
+    expect(policies).toEqual(expect.arrayContaining(['default-deny', 'allow-dns', 'nats', 'nats-clients', 'db-clients', 'public-http', 'webhook-egress', 'smtp-egress', 'destination-egress']));
     if (overlay === 'dev') expect(named('StatefulSet', 'postgres')).toBeDefined();
     else expect(named('StatefulSet', 'postgres')).toBeUndefined();
   });
