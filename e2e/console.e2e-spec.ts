@@ -306,7 +306,7 @@ describe('the console, in Chromium', () => {
     // The key field has the focus on arrival (once the page has rendered it); Enter submits.
     const keyField = page.getByLabel('API key');
     await keyField.waitFor();
-    await page.waitForFunction(() => document.activeElement?.getAttribute('type') === 'password');
+    await page.waitForFunction("document.activeElement?.getAttribute('type') === 'password'");
     await page.keyboard.type(acc.key);
     await page.keyboard.press('Enter');
     await page.getByRole('button', { name: 'Sign out' }).waitFor();

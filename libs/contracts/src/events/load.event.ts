@@ -42,11 +42,8 @@ export class LoadedTable {
   bookmark_metadata?: Record<string, unknown> | null;
 }
 
-/**
- * Body of `table.loaded` and `table.rejected` (SPEC §4). Three fields are required;
- * every other one is defaulted by the consumer (see the dispatcher).
- */
-export class LoadEvent {
+/** What every event on LOADS says (SPEC §4): whose load, of which table; three fields required. */
+abstract class TableEvent {
   @IsInt() @Min(1)
   client_id: number;
 
@@ -61,7 +58,13 @@ export class LoadEvent {
 
   @IsOptional() @IsInt() @Min(1)
   destination_id?: number;
+}
 
+/**
+ * Body of `table.loaded` and `table.rejected` (SPEC §4). Three fields are required;
+ * every other one is defaulted by the consumer (see the dispatcher).
+ */
+export class LoadEvent extends TableEvent {
   @IsOptional() @IsInt() @Min(0)
   num_rows?: number;
 
@@ -107,22 +110,7 @@ export class StartedTable {
  * Body of `load.started` (SPEC §4): a load of the table has begun. The same three
  * required fields as a load event; `started_at` defaults to when the dispatcher reads it.
  */
-export class LoadStartedEvent {
-  @IsInt() @Min(1)
-  client_id: number;
-
-  @IsString() @IsNotEmpty() @MaxLength(255)
-  integration_name: string;
-
-  @IsString() @IsNotEmpty() @MaxLength(255)
-  table_name: string;
-
-  @IsOptional() @IsString() @IsNotEmpty() @MaxLength(255)
-  event_id?: string;
-
-  @IsOptional() @IsInt() @Min(1)
-  destination_id?: number;
-
+export class LoadStartedEvent extends TableEvent {
   @IsOptional() @IsDateString()
   started_at?: string;
 
