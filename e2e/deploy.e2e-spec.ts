@@ -812,7 +812,10 @@ describe.each(OVERLAYS)('k8s overlay %s', (overlay) => {
     const apiHost = routes.find((r) => r.path === '/v1' && r.service === 'hook-registry')?.host;
     expect(apiHost).toMatch(/^api\./);
     const onApi = routes.filter((r) => r.host === apiHost);
-    for (const url of ['/', '/console', '/console/', '/console/app.js', '/console/api/dispatcher/v1/hooks/1/deliveries', '/console/api/load-simulator/v1/simulations']) {
+    // The page, its files and proxy, and the registry API it calls directly (apps/console/src/api.ts).
+    const consoleUrls = ['/', '/console', '/console/', '/console/assets/index.js', '/console/api/session', '/console/api/dispatcher/v1/hooks/1/deliveries', '/console/api/load-simulator/v1/simulations'];
+    const registryUrls = ['/notifications/public/v1/api/hooks', '/v1/hooks/1/settings', '/v1/hooks/1/rotate-secret', '/v1/hooks/1/test', '/v1/destinations'];
+    for (const url of [...consoleUrls, ...registryUrls]) {
       expect({ url, services: [...new Set(onApi.filter((r) => routeMatches(r, url)).map((r) => r.service))] }).toEqual({ url, services: ['hook-registry'] });
     }
     // "/" only, not every path: an unrouted path stays unrouted (the controller's 404).
