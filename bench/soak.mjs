@@ -14,6 +14,7 @@ import { metricSum, percentile, request, scrapeMetrics, table } from './lib.mjs'
 import {
   account,
   benchStack,
+  destinationDatabaseUrl,
   eventId,
   fmt,
   integration,
@@ -196,9 +197,13 @@ try {
   const dispatcherMetrics = await scrapeMetrics(dispatcher.url);
   const db = new pg.Client({ connectionString: E.DATABASE_URL });
   await db.connect();
-  const { rows: loaded } = await db.query(`SELECT count(*)::int AS n FROM "${ingest.schema}".data`);
   const { rows: attemptRows } = await db.query('SELECT count(*)::int AS n FROM dispatcher.attempts');
   await db.end();
+  // The rows are in the destination's own database (issue 17).
+  const destinationDb = new pg.Client({ connectionString: destinationDatabaseUrl(E.DATABASE_URL, ingest.destination_id) });
+  await destinationDb.connect();
+  const { rows: loaded } = await destinationDb.query(`SELECT count(*)::int AS n FROM "${ingest.schema}".data`);
+  await destinationDb.end();
 
   // Report.
   const soakMinutes = MINUTES;

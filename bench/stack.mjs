@@ -457,10 +457,17 @@ export async function kibPosts(integ, total, firstId = 0) {
   }
 }
 
+/** A destination's built-in database (issue 17), where the loader writes its rows: `<services database>_dest_<id>`. */
+export function destinationDatabaseUrl(databaseUrl, destinationId) {
+  const url = new URL(databaseUrl);
+  url.pathname = `${url.pathname}_dest_${destinationId}`;
+  return url.toString();
+}
+
 /** Rows/s into Postgres: `rows` records in posts of 10,000 (4 at once), timed until all are in the integration's table. */
 export async function loadRows(integ, databaseUrl, rows) {
   const { default: pg } = await import('pg');
-  const db = new pg.Client({ connectionString: databaseUrl });
+  const db = new pg.Client({ connectionString: destinationDatabaseUrl(databaseUrl, integ.destination_id) });
   await db.connect();
   const started = Date.now();
   await load({

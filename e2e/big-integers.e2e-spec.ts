@@ -1,5 +1,5 @@
 import { waitFor } from '@posthooks/testing';
-import { Client } from 'pg';
+import { DestinationDatabases } from './support/destination-databases';
 import { Stack } from './support/stack';
 
 /**
@@ -9,12 +9,11 @@ import { Stack } from './support/stack';
  */
 describe('big integers, end to end', () => {
   let stack: Stack;
-  let pg: Client;
+  let pg: DestinationDatabases;
 
   beforeAll(async () => {
     stack = await Stack.start('e2e_bigint', { 'load-simulator': { LOAD_INTERVAL_MS: '300' } });
-    pg = new Client({ connectionString: stack.env.DATABASE_URL });
-    await pg.connect();
+    pg = new DestinationDatabases(stack.env.DATABASE_URL);
   });
   afterAll(async () => {
     await pg.end();
@@ -40,8 +39,8 @@ describe('big integers, end to end', () => {
     expect(posted.status).toBe(202);
 
     const rows = await waitFor('the rows', async () => {
-      const r = await pg.query(`SELECT id::text, amount::text FROM "${integration.body.schema}".data ORDER BY data.id`).catch(() => ({ rows: [] }));
-      return r.rows.length === 2 && r.rows;
+      const r = await pg.rows(acc.destinationId, `SELECT id::text, amount::text FROM "${integration.body.schema}".data ORDER BY data.id`);
+      return r.length === 2 && r;
     });
     expect(rows).toEqual([
       { id: '9007199254740992', amount: '1' },

@@ -545,8 +545,8 @@ describe('docker/compose.yaml', () => {
     // In a container the service listens on every interface; compose publishes the port.
     expect(listenHost(env)).toBeUndefined();
     if (app === 'hook-registry') expect(env.ADMIN_TOKEN).toBe(SECRETS.ADMIN_TOKEN);
-    // Only the services that seal or open hook secrets get the key.
-    expect({ app, hasKey: compose.services[app].environment?.SECRETS_KEY !== undefined }).toEqual({ app, hasKey: ['hook-registry', 'dispatcher'].includes(app) });
+    // Only the services that seal or open secrets get the key: hook secrets (registry, dispatcher), destination passwords (registry, load-simulator).
+    expect({ app, hasKey: compose.services[app].environment?.SECRETS_KEY !== undefined }).toEqual({ app, hasKey: ['hook-registry', 'dispatcher', 'load-simulator'].includes(app) });
   });
 
   // Issue 18: the console's proxy reaches the other APIs on the compose network; emails link to the console.
@@ -835,6 +835,10 @@ describe.each(OVERLAYS)('k8s overlay %s', (overlay) => {
 
   it('allows HTTP between its own pods only from the registry to the three APIs the console proxies', () => {
     expect(allowedHttpEdges(objects)).toEqual(CONSOLE_PROXY_EDGES);
+    // The proxy's egress is stated on its own (destination-egress happens to allow it too, and may narrow).
+    const proxy = named('NetworkPolicy', 'console-proxy')?.spec as unknown as NetworkPolicySpec;
+    expect(proxy.podSelector).toEqual({ matchLabels: { 'app.kubernetes.io/name': 'hook-registry' } });
+    expect(proxy.egress).toEqual(CONSOLE_PROXY_EDGES.map((edge) => /-> ([a-z-]+):(\d+)$/.exec(edge)!).map(([, app, port]) => ({ to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': app } } }], ports: [{ protocol: 'TCP', port: Number(port) }] })));
   });
 
   type Peer = { ipBlock?: { cidr: string; except?: string[] }; podSelector?: { matchLabels?: Record<string, string> }; namespaceSelector?: { matchLabels?: Record<string, string> } };
@@ -853,6 +857,7 @@ describe.each(OVERLAYS)('k8s overlay %s', (overlay) => {
     const holders = (label: string) => podLabels().filter((p) => p.labels[label] === 'true').map((p) => p.owner);
     expect(holders('posthooks.dev/webhook-egress')).toEqual(['Deployment/dispatcher']);
     expect(holders('posthooks.dev/smtp-egress')).toEqual(['Deployment/email-notifier']);
+    expect(holders('posthooks.dev/destination-egress')).toEqual(['Deployment/hook-registry', 'Deployment/load-simulator']);
     expect(podLabels().find((p) => p.owner === 'Job/posthooks-migrate')?.labels).toMatchObject({ 'posthooks.dev/nats-client': 'true', 'posthooks.dev/db-client': 'true' });
   });
 
@@ -880,7 +885,7 @@ describe.each(OVERLAYS)('k8s overlay %s', (overlay) => {
 
   it('denies all traffic by default and opens only what the design needs', () => {
     const policies = objects.filter((o) => o.kind === 'NetworkPolicy').map((o) => o.metadata?.name);
-    expect(policies).toEqual(expect.arrayContaining(['default-deny', 'allow-dns', 'nats', 'nats-clients', 'db-clients', 'public-http', 'webhook-egress', 'smtp-egress', 'console-proxy', 'console-proxy-upstreams']));
+    expect(policies).toEqual(expect.arrayContaining(['default-deny', 'allow-dns', 'nats', 'nats-clients', 'db-clients', 'public-http', 'webhook-egress', 'smtp-egress', 'destination-egress', 'console-proxy', 'console-proxy-upstreams']));
     if (overlay === 'dev') expect(named('StatefulSet', 'postgres')).toBeDefined();
     else expect(named('StatefulSet', 'postgres')).toBeUndefined();
   });
@@ -972,8 +977,11 @@ describe('the Ingress route and NetworkPolicy checks', () => {
     expect(['/console', '/console/x', '/consoles'].map((url) => routeMatches(prefix, url))).toEqual([true, true, false]);
   });
 
-  it('finds no HTTP between pods without the console-proxy policy, and more when both sides are opened to every pod', () => {
-    const without = copy().filter((o) => !(o.kind === 'NetworkPolicy' && o.metadata?.name === 'console-proxy'));
+  it('finds no HTTP between pods without the upstreams\' ingress policy, and more when both sides are opened to every pod', () => {
+    // The registry's egress alone is not enough: destination-egress lets it out to any private address anyway.
+    const withoutEgress = copy().filter((o) => !(o.kind === 'NetworkPolicy' && o.metadata?.name === 'console-proxy'));
+    expect(allowedHttpEdges(withoutEgress)).toEqual(CONSOLE_PROXY_EDGES);
+    const without = copy().filter((o) => !(o.kind === 'NetworkPolicy' && o.metadata?.name === 'console-proxy-upstreams'));
     expect(allowedHttpEdges(without)).toEqual([]);
     const open = copy();
     policy(open, 'console-proxy').podSelector = {};

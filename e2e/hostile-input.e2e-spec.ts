@@ -1,7 +1,7 @@
 import { ErrorBodies } from '@posthooks/contracts';
 import { HttpsReceiver, TEST_ADMIN_TOKEN, waitFor } from '@posthooks/testing';
 import { IncomingHttpHeaders, request } from 'node:http';
-import { Client } from 'pg';
+import { DestinationDatabases } from './support/destination-databases';
 import { SERVICE_NAMES, ServiceName, ServiceProcess } from './support/service-process';
 import { Stack } from './support/stack';
 
@@ -404,10 +404,13 @@ const RULES: [string, string, Record<string, unknown>, Expect][] = [
   ['POST /v1/accounts', 'trial_ends_at a number', { plan: 'free_trial', trial_ends_at: 1700000000 }, { status: 400, body: simple }],
   ['PUT /v1/accounts/{id}/plan', 'an unknown plan', { plan: 'PREMIUM' }, { status: 400, body: simple }],
   ['POST /v1/destinations', 'type mysql', { type: 'mysql' }, { status: 400, body: simple }],
-  ['POST /v1/destinations', 'a schema with SQL', { schema: 'public; DROP TABLE accounts; --' }, { status: 400, body: simple }],
-  ['POST /v1/destinations', 'a schema with a quote', { schema: 'a"b' }, { status: 400, body: simple }],
-  ['POST /v1/destinations', 'a path-traversal schema', { schema: '../../etc' }, { status: 400, body: simple }],
-  ['POST /v1/destinations', 'a 64-character schema', { schema: 's'.repeat(64) }, { status: 400, body: simple }],
+  ['POST /v1/destinations', 'a schema (no longer a field)', { schema: 'public; DROP TABLE accounts; --' }, { status: 400, body: simple }],
+  ['POST /v1/destinations', 'a connection URL with SQL', { connection: { url: "postgres://u:p@db.acme.test/w'; DROP TABLE accounts; --" } }, { status: 400, body: simple }],
+  ['POST /v1/destinations', 'a connection to loopback', { connection: { url: 'postgres://postgres@127.0.0.1:5432/postgres' } }, { status: 400, body: simple }],
+  ['POST /v1/destinations', 'a connection to the metadata address', { connection: { url: 'postgres://u:p@169.254.169.254/w' } }, { status: 400, body: simple }],
+  ['POST /v1/destinations', 'a connection through a Unix socket', { connection: { url: 'postgres://u:p@db.acme.test/w?host=/var/run/postgresql' } }, { status: 400, body: simple }],
+  ['POST /v1/destinations', 'a 3,000-character connection URL', { connection: { url: `postgres://u:p@db.acme.test/${'w'.repeat(3000)}` } }, { status: 400, body: simple }],
+  ['POST /v1/destinations', 'a connection that is a string', { connection: 'postgres://u:p@db.acme.test/w' }, { status: 400, body: simple }],
   [`POST ${HOOKS}`, 'type pre_load', { type: 'pre_load' }, { status: 400, body: ErrorBodies.invalidPostBody }],
   [`POST ${HOOKS}`, "another account's destination", { destination_id: '{other_destination}' }, notFound],
   [`POST ${HOOKS}`, 'destination_id 2^31', { destination_id: 2147483648 }, { status: [400, 404], body: contract }],
@@ -673,8 +676,10 @@ describe('hostile input on every HTTP endpoint', () => {
       expect(res.status).toBe(202);
     });
 
+    // One name per integration: a name is its schema, one per destination (a second `sqlish` is a 409).
     it.each(SQL_TEXT.filter((t) => t.length <= 50))('an integration primary_key %j', async (text) => {
-      const res = await send('ingest-gateway', 'POST', '/v1/integrations', { authorization: `Bearer ${ids.key}`, ...json({ name: 'sqlish', destination_id: Number(ids.destination), primary_key: text }) });
+      const name = `sqlish_${SQL_TEXT.indexOf(text)}`;
+      const res = await send('ingest-gateway', 'POST', '/v1/integrations', { authorization: `Bearer ${ids.key}`, ...json({ name, destination_id: Number(ids.destination), primary_key: text }) });
       expect([res.status, JSON.parse(res.text).primary_key]).toEqual([201, text]);
       secrets.push(new URL((JSON.parse(res.text) as { webhook_url: string }).webhook_url).pathname.split('/').pop()!);
     });
@@ -719,10 +724,9 @@ describe('hostile input on every HTTP endpoint', () => {
   describe('records posted to an incoming webhook that are hard to store', () => {
     // Accepted (they are JSON objects), then loaded or written to _sdc_rejected: never a
     // load that fails over and over.
-    let pg: Client;
-    beforeAll(async () => {
-      pg = new Client({ connectionString: stack.env.DATABASE_URL });
-      await pg.connect();
+    let pg: DestinationDatabases;
+    beforeAll(() => {
+      pg = new DestinationDatabases(stack.env.DATABASE_URL);
     });
     afterAll(async () => {
       await pg?.end();
@@ -751,7 +755,7 @@ describe('hostile input on every HTTP endpoint', () => {
           return;
         }
         expect([posted.status, posted.text]).toEqual([202, '{"accepted":1}']);
-        const count = (table: string) => pg.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${created.body.schema}".${table}`).then((r) => r.rows[0].n, () => 0);
+        const count = (table: string) => pg.query<{ n: number }>(Number(ids.destination), `SELECT count(*)::int AS n FROM "${created.body.schema}".${table}`).then((r) => r[0].n, () => 0);
         await waitFor('the record loaded or rejected', async () => (await count('data')) + (await count('_sdc_rejected')) === 1, { timeoutMs: 20_000 });
       });
     }

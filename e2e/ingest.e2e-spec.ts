@@ -1,7 +1,7 @@
 import { HttpsReceiver, TEST_ADMIN_TOKEN, testEnv, waitFor } from '@posthooks/testing';
 import { readFileSync } from 'node:fs';
 import { Webhook } from 'standardwebhooks';
-import { Client } from 'pg';
+import { DestinationDatabases } from './support/destination-databases';
 import { connect } from 'nats';
 import { ingestRecordsBucket, NatsNaming } from '@posthooks/messaging';
 import { ServiceProcess } from './support/service-process';
@@ -13,13 +13,12 @@ import { Stack } from './support/stack';
  */
 describe('incoming webhooks, end to end', () => {
   let stack: Stack;
-  let pg: Client;
+  let pg: DestinationDatabases;
   let rx: HttpsReceiver;
 
   beforeAll(async () => {
     stack = await Stack.start('e2e_ingest', { 'load-simulator': { LOAD_INTERVAL_MS: '300' } });
-    pg = new Client({ connectionString: stack.env.DATABASE_URL });
-    await pg.connect();
+    pg = new DestinationDatabases(stack.env.DATABASE_URL);
     rx = await HttpsReceiver.start();
   });
   afterAll(async () => {
@@ -41,8 +40,8 @@ describe('incoming webhooks, end to end', () => {
     expect((await post({ id: 1, total: 15 })).status).toBe(202);
 
     const rows = await waitFor('the rows', async () => {
-      const r = await pg.query(`SELECT id, total FROM "${integration.body.schema}".data ORDER BY id`).catch(() => ({ rows: [] }));
-      return r.rows.length === 2 && r.rows[0].total === '15' && r.rows;
+      const r = await pg.rows<{ total: string }>(acc.destinationId, `SELECT id, total FROM "${integration.body.schema}".data ORDER BY id`);
+      return r.length === 2 && r[0].total === '15' && r;
     });
     expect(rows).toEqual([
       { id: '1', total: '15' },
@@ -57,12 +56,11 @@ describe('incoming webhooks, end to end', () => {
 
 describe('a record as large as the body limit allows, end to end', () => {
   let stack: Stack;
-  let pg: Client;
+  let pg: DestinationDatabases;
 
   beforeAll(async () => {
     stack = await Stack.start('e2e_ingest_large', { 'load-simulator': { LOAD_INTERVAL_MS: '300' } });
-    pg = new Client({ connectionString: stack.env.DATABASE_URL });
-    await pg.connect();
+    pg = new DestinationDatabases(stack.env.DATABASE_URL);
   }, 90_000);
   afterAll(async () => {
     await pg?.end();
@@ -82,8 +80,8 @@ describe('a record as large as the body limit allows, end to end', () => {
     await stack.restart('load-simulator');
 
     const row = await waitFor('the large row', async () => {
-      const r = await pg.query(`SELECT id, length(big) AS length FROM "${integration.body.schema}".data`).catch(() => ({ rows: [] }));
-      return r.rows[0] as { id: string; length: number } | undefined;
+      const r = await pg.rows<{ id: string; length: number }>(acc.destinationId, `SELECT id, length(big) AS length FROM "${integration.body.schema}".data`);
+      return r[0];
     });
     expect(row).toEqual({ id: '1', length: big.length });
     const nc = await connect({ servers: stack.env.NATS_URL });

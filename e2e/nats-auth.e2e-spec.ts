@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
+import { DestinationDatabases } from './support/destination-databases';
 import { AckPolicy, connect, NatsConnection } from 'nats';
 import { Webhook } from 'standardwebhooks';
 import { SERVICE_NAMES, ServiceName } from './support/service-process';
@@ -89,7 +89,7 @@ describe.each([
   let nats: PrivateNatsServer;
   let stack: Stack;
   let rx: HttpsReceiver;
-  let pg: Client;
+  let pg: DestinationDatabases;
   const clients: NatsConnection[] = [];
 
   /** A client with a service's credentials and inbox, as the service connects. */
@@ -106,8 +106,7 @@ describe.each([
     const overrides = Object.fromEntries(SERVICE_NAMES.map((s) => [s, { ...credentials.services[s], ...(s === 'load-simulator' ? { LOAD_INTERVAL_MS: '300' } : {}) }]));
     stack = await Stack.start(`nats_auth_${kind}`, overrides, { NATS_URL: nats.url, NATS_NAMESPACE: '' });
     rx = await HttpsReceiver.start();
-    pg = new Client({ connectionString: stack.env.DATABASE_URL });
-    await pg.connect();
+    pg = new DestinationDatabases(stack.env.DATABASE_URL);
   }, 90_000);
 
   afterAll(async () => {
@@ -133,8 +132,8 @@ describe.each([
     expect((await post({ id: 3, big: 'x'.repeat(600_000) })).status).toBe(202);
 
     const ids = await waitFor('the three rows', async () => {
-      const r = await pg.query(`SELECT id FROM "${integration.schema}".data ORDER BY id`).catch(() => ({ rows: [] }));
-      return r.rows.length === 3 && r.rows.map((row: { id: string }) => row.id);
+      const r = await pg.rows<{ id: string }>(acc.destinationId, `SELECT id FROM "${integration.schema}".data ORDER BY id`);
+      return r.length === 3 && r.map((row) => row.id);
     });
     expect(ids).toEqual(['1', '2', '3']);
 

@@ -1,6 +1,6 @@
 import { connect as tcpConnect, Socket } from 'node:net';
 import { rawNatsPublish } from '@posthooks/testing';
-import { Client } from 'pg';
+import { DestinationDatabases } from '../e2e/support/destination-databases';
 import { ServiceName } from '../e2e/support/service-process';
 import { ok, tally } from './support/counting-receiver';
 import { publishLoads } from './support/events';
@@ -25,7 +25,7 @@ function nested(depth: number): string {
  */
 describe('fault: hostile messages and tenants', () => {
   let s: Scenario;
-  let pg: Client | undefined;
+  let pg: DestinationDatabases | undefined;
   beforeAll(async () => {
     s = await Scenario.begin();
   });
@@ -47,8 +47,7 @@ describe('fault: hostile messages and tenants', () => {
       },
       overrides: { 'ingest-gateway': { BODIES_IN_FLIGHT_BYTES: String(24 * MiB) } },
     });
-    pg = new Client({ connectionString: stack.env.DATABASE_URL });
-    await pg.connect();
+    pg = new DestinationDatabases(stack.env.DATABASE_URL);
     await s.receiver('r0', ok);
     await s.receiver('r1', ok);
     const a = await stack.account();
@@ -61,7 +60,7 @@ describe('fault: hostile messages and tenants', () => {
     const integration = async (key: string, destinationId: number, name: string) => {
       const res = await stack.call<{ webhook_url: string; schema: string }>('ingest-gateway', 'POST', '/v1/integrations', key, { name, destination_id: destinationId });
       if (res.status !== 201) throw new Error(`integration ${name}: ${res.status} ${JSON.stringify(res.body)}`);
-      return { url: `${gw}${new URL(res.body.webhook_url).pathname}`, schema: res.body.schema, accepted: 0 };
+      return { url: `${gw}${new URL(res.body.webhook_url).pathname}`, destinationId, schema: res.body.schema, accepted: 0 };
     };
     const good = await integration(a.key, a.destinationId, 'hostile_good');
     const flood = await integration(a.key, a.destinationId, 'hostile_flood');
@@ -130,14 +129,14 @@ describe('fault: hostile messages and tenants', () => {
     await stack.restart('load-simulator');
 
     // The count: every record answered 202 is a row or a rejection; every good event delivered.
-    const stored = async (schema: string) => {
-      const q = async (table: string) => Number((await pg!.query(`SELECT count(*) AS n FROM "${schema}"."${table}"`).catch(() => ({ rows: [{ n: 0 }] }))).rows[0].n);
+    const stored = async ({ destinationId, schema }: { destinationId: number; schema: string }) => {
+      const q = async (table: string) => Number((await pg!.rows<{ n: string }>(destinationId, `SELECT count(*) AS n FROM "${schema}"."${table}"`))[0]?.n ?? 0);
       return (await q('data')) + (await q('_sdc_rejected'));
     };
     const integrations = [good, flood, other];
     const unloaded = async () => {
       let n = 0;
-      for (const i of integrations) n += i.accepted - (await stored(i.schema));
+      for (const i of integrations) n += i.accepted - (await stored(i));
       return n;
     };
     let failure: unknown;
@@ -170,7 +169,7 @@ describe('fault: hostile messages and tenants', () => {
     expect(unhandled).toBe(0);
     expect(health.lines.filter((l) => !l.endsWith('ready 200'))).toEqual([]);
     // The big integers kept every digit: two rows, not one.
-    const big = await pg.query(`SELECT n::text FROM "${good.schema}".data WHERE n > 9007199254740000 ORDER BY n`);
-    expect(big.rows.map((r: { n: string }) => r.n)).toEqual(['9007199254740992', '9007199254740993']);
+    const big = await pg.query<{ n: string }>(good.destinationId, `SELECT n::text FROM "${good.schema}".data WHERE n > 9007199254740000 ORDER BY n`);
+    expect(big.map((r: { n: string }) => r.n)).toEqual(['9007199254740992', '9007199254740993']);
   });
 });

@@ -111,8 +111,8 @@ const accountSchema = object({
 const apiKeySchema: SchemaObject = { type: 'string', description: 'The key: shown by this response only, stored as a hash.' };
 const apiKeyExample = `${API_KEY_PREFIX}YxMjQftyJaEI4YoV-rUgEUWctQz0dWnYFoQ1DRnXL2s`;
 
-const destinationExample = { id: 3, name: 'warehouse', type: 'postgres', schema: 'acme', created_at: at };
-const destinationSchema = object({ id: integer, name: string, type: { type: 'string', enum: ['postgres'] }, schema: string, created_at: dateTime });
+const destinationExample = { id: 3, name: 'warehouse', type: 'postgres', connection: { url: 'postgres://loader:***@warehouse.internal:5432/analytics' }, database: 'analytics', created_at: at };
+const destinationSchema = object({ id: integer, name: string, type: { type: 'string', enum: ['postgres'] }, connection: { ...object({ url: string }), nullable: true }, database: string, created_at: dateTime });
 
 /** A JSON response with its schema and named examples. */
 const json = (status: number, description: string, schema: SchemaObject, examples: Record<string, ExampleObject>) =>

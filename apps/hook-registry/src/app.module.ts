@@ -19,8 +19,11 @@ import { Init1764000000000 } from './database/migrations/1764000000000-init';
 import { OutboxSetAside1764001300000 } from './database/migrations/1764001300000-outbox-set-aside';
 import { AuditByAge1764001510000 } from './database/migrations/1764001510000-audit-by-age';
 import { HookSettings1764002000000 } from './database/migrations/1764002000000-hook-settings';
+import { DestinationConnections1764002300000 } from './database/migrations/1764002300000-destination-connections';
 import { DestinationsController } from './destinations/destinations.controller';
 import { DestinationsService } from './destinations/destinations.service';
+import { DestinationCheck } from './destinations/destination-check';
+import { DestinationDatabases } from './destinations/destination-databases';
 import { HookChanges } from './hooks/hook-changes';
 import { HookSecretsReseal } from './hooks/hook-secrets-reseal';
 import { HookVerifier } from './hooks/hook-verifier';
@@ -34,7 +37,7 @@ export class AppModule {
   static forRoot(env: HookRegistryEnv): DynamicModule {
     return {
       module: AppModule,
-      imports: coreModules(env, { service: 'hook-registry', schema: 'hook_registry', migrations: [Init1764000000000, OutboxSetAside1764001300000, AuditByAge1764001510000, HookSettings1764002000000] }),
+      imports: coreModules(env, { service: 'hook-registry', schema: 'hook_registry', migrations: [Init1764000000000, OutboxSetAside1764001300000, AuditByAge1764001510000, HookSettings1764002000000, DestinationConnections1764002300000] }),
       controllers: [
         AccountsController,
         DestinationsController,
@@ -58,6 +61,8 @@ export class AppModule {
         HookSecretsReseal,
         AccountsService,
         DestinationsService,
+        DestinationDatabases,
+        DestinationCheck,
         HooksService,
         HookVerifier,
         TrialExpiry,

@@ -24,7 +24,7 @@ const ROUTES: Record<string, string[]> = {
   '/v1/accounts/{id}/api-keys/{keyId}': ['delete'],
   '/v1/accounts/{id}/notifications': ['put'],
   '/v1/destinations': ['get', 'post'],
-  '/v1/destinations/{id}': ['delete'],
+  '/v1/destinations/{id}': ['delete', 'put'],
   [HOOKS]: ['get', 'post'],
   [`${HOOKS}/{id}`]: ['delete', 'put'],
   '/v1/hooks/{id}': ['get'],
@@ -98,7 +98,7 @@ describe('GET /docs', () => {
 
   it('documents the 400 of a bad destination and of unparsable JSON', async () => {
     const { key } = await r.account();
-    for (const json of [{ name: 'w', type: 'mysql' }, { name: 'w', type: 'postgres', schema: 'Bad-Name' }]) {
+    for (const json of [{ name: 'w', type: 'mysql' }, { name: 'w', type: 'postgres', connection: { url: 'mysql://u:p@db.acme.test/w' } }]) {
       const res = await r.call('POST', '/v1/destinations', { token: key, json });
       expect(examples('/v1/destinations', 'post', 400)).toContainEqual(res.body);
     }

@@ -43,6 +43,13 @@ export class Gateway {
     return { id: a.id, key: a.key, destinationId };
   }
 
+  /** Another destination of the account, once the gateway knows it. */
+  async destination(accountId: number): Promise<number> {
+    const destinationId = await this.registry.destination(accountId);
+    await waitFor('the gateway to know the destination', () => this.app.get(RegistryView).destinations.has(destinationId));
+    return destinationId;
+  }
+
   async api<T = unknown>(method: string, path: string, key?: string, json?: unknown): Promise<{ status: number; body: T }> {
     const res = await fetch(this.url + path, { method, headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(json !== undefined ? { 'content-type': 'application/json' } : {}) }, body: json !== undefined ? JSON.stringify(json) : undefined });
     const text = await res.text();

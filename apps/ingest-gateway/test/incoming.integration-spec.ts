@@ -24,7 +24,7 @@ describe('incoming webhooks', () => {
       name: 'shopify',
       destination_id: acc.destinationId,
       primary_key: 'id',
-      schema: `shopify_${integration.id}`,
+      schema: 'shopify',
       created_at: expect.any(String),
       webhook_url: expect.stringMatching(/^http:\/\/localhost:3001\/v1\/incoming\/whk_[A-Za-z0-9_-]{43}$/),
       url_id: expect.any(Number),
@@ -42,7 +42,7 @@ describe('incoming webhooks', () => {
     expect([many.status, JSON.parse(many.body!)]).toEqual([202, { accepted: 3 }]);
     const stored = await g.ingested();
     expect(stored.flatMap((m) => m.records)).toEqual(expect.arrayContaining([{ id: 1, total: 9.5 }, { id: 2 }, { id: 3 }, { id: 4 }]));
-    expect(stored[0]).toMatchObject({ integration_id: integration.id, client_id: acc.id, destination_id: acc.destinationId, integration_name: 'shopify', primary_key: 'id', part: 0 });
+    expect(stored[0]).toMatchObject({ integration_id: integration.id, client_id: acc.id, destination_id: acc.destinationId, integration_name: 'shopify', schema: 'shopify', primary_key: 'id', part: 0 });
   });
 
   it('takes 10,000 records in one array, split into parts that each fit a NATS message', async () => {

@@ -1,7 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { LoadSimulatorEnv } from '@posthooks/config';
+import { LoadSimulatorEnv, secretBoxFromEnv } from '@posthooks/config';
 import { RegistryViewModule } from '@posthooks/registry-view';
 import { coreModules } from '@posthooks/runtime';
+import { DestinationPools } from './destination-pools/destination-pools';
 import { Batcher } from './loading/batcher';
 import { IngestRecordsController } from './loading/ingest-records.controller';
 import { IntegrationLoads, IntegrationLoadsController } from './loading/integration-loads';
@@ -18,11 +19,12 @@ export class AppModule {
       module: AppModule,
       imports: [
         ...coreModules(env, { service: 'load-simulator', schema: 'load_simulator', migrations: [Schedules1764000300000, IntegrationLoads1764001800000] }),
-        RegistryViewModule.forRoot(),
+        // Destinations' connection URLs come sealed: only this view keeps and opens them (SPEC §12).
+        RegistryViewModule.forRoot({ destinationSecrets: secretBoxFromEnv(env) }),
         SimulationsModule.forRoot(env),
       ],
       controllers: [IngestRecordsController, IntegrationLoadsController],
-      providers: [{ provide: LoadSimulatorEnv, useValue: env }, TableLoader, Batcher, RecordRefs, RejectedRetention, IntegrationLoads],
+      providers: [{ provide: LoadSimulatorEnv, useValue: env }, DestinationPools, TableLoader, Batcher, RecordRefs, RejectedRetention, IntegrationLoads],
     };
   }
 }

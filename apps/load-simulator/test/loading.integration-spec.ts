@@ -8,9 +8,10 @@ import { randomUUID } from 'node:crypto';
 import { connect, JetStreamManager, NatsConnection } from 'nats';
 import { Client } from 'pg';
 import { IntegrationLoads } from '../src/loading/integration-loads';
+import { builtInDestination } from './destination-fixture';
 import { loadSimulator } from '../src/service';
 
-/** SPEC §7 loading: ingested records into `<integration>_<id>.data`, one event per flush. */
+/** SPEC §7 loading: ingested records into `<integration>_<id>.data` of the destination's database (a message without `schema`, as an older gateway sent), one event per flush. */
 describe('loading ingested records', () => {
   let app: INestApplication;
   let nc: NatsConnection;
@@ -27,8 +28,8 @@ describe('loading ingested records', () => {
     jsm = await nc.jetstreamManager();
     naming = new NatsNaming(env.NATS_NAMESPACE);
     publisher = new EventPublisher(nc.jetstream(), naming);
-    pg = new Client({ connectionString: env.DATABASE_URL });
-    await pg.connect();
+    // Destination 3 on the built-in database: the rows land there, not in the services' database.
+    pg = await builtInDestination(app, env, 3);
   });
   afterAll(async () => {
     await app.close();

@@ -5,7 +5,7 @@ import { EventPublisher, NatsNaming, StreamFull } from '@posthooks/messaging';
 import { createServiceApp } from '@posthooks/runtime';
 import { testEnv, waitFor } from '@posthooks/testing';
 import { AckPolicy, connect } from 'nats';
-import { Client } from 'pg';
+import { builtInDestination } from './destination-fixture';
 import { loadSimulator } from '../src/service';
 
 const MiB = 1024 * 1024;
@@ -20,8 +20,7 @@ describe('the load-simulator on a full LOADS', () => {
     const env = loadEnv(LoadSimulatorEnv, { ...testEnv('loads_full'), NODE_ENV: 'test', LOG_LEVEL: 'error', LOAD_INTERVAL_MS: '100', STREAM_MAX_BYTES_LOADS: String(MiB) });
     const app: INestApplication = await createServiceApp(loadSimulator, env);
     const nc = await connect({ servers: env.NATS_URL });
-    const pg = new Client({ connectionString: env.DATABASE_URL });
-    await pg.connect();
+    const pg = await builtInDestination(app, env, 3);
     try {
       const jsm = await nc.jetstreamManager();
       const naming = new NatsNaming(env.NATS_NAMESPACE);

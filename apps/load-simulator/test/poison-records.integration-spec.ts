@@ -1,5 +1,5 @@
 import { INestApplication } from '@nestjs/common';
-import { LoadSimulatorEnv, loadEnv } from '@posthooks/config';
+import { builtInDestinationDatabase, LoadSimulatorEnv, loadEnv } from '@posthooks/config';
 import { LoadEvent, Subjects } from '@posthooks/contracts';
 import { NatsNaming } from '@posthooks/messaging';
 import { createServiceApp } from '@posthooks/runtime';
@@ -7,6 +7,7 @@ import { streamMessages, testEnv, waitFor } from '@posthooks/testing';
 import { randomUUID } from 'node:crypto';
 import { connect, JetStreamClient, JetStreamManager, NatsConnection } from 'nats';
 import { Client } from 'pg';
+import { builtInDestination } from './destination-fixture';
 import { loadSimulator } from '../src/service';
 
 /**
@@ -33,9 +34,8 @@ describe('loading: poison records and big integers', () => {
     js = nc.jetstream();
     jsm = await nc.jetstreamManager();
     naming = new NatsNaming(env.NATS_NAMESPACE);
-    databaseUrl = env.DATABASE_URL;
-    pg = new Client({ connectionString: env.DATABASE_URL });
-    await pg.connect();
+    pg = await builtInDestination(app, env, 3);
+    databaseUrl = builtInDestinationDatabase(env.DATABASE_URL, 3).url;
   });
   afterAll(async () => {
     await app.close();

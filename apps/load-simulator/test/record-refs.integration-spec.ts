@@ -6,6 +6,7 @@ import { createServiceApp } from '@posthooks/runtime';
 import { streamMessages, testEnv, waitFor } from '@posthooks/testing';
 import { connect, JetStreamManager, NatsConnection, ObjectStore } from 'nats';
 import { Client } from 'pg';
+import { builtInDestination } from './destination-fixture';
 import { loadSimulator } from '../src/service';
 
 /**
@@ -31,8 +32,7 @@ describe('loading records that travel by reference', () => {
     naming = new NatsNaming(env.NATS_NAMESPACE);
     publisher = new EventPublisher(nc.jetstream(), naming);
     store = await openIngestRecordStore(nc.jetstream(), naming, 1);
-    pg = new Client({ connectionString: env.DATABASE_URL });
-    await pg.connect();
+    pg = await builtInDestination(app, env, 3);
   });
   afterAll(async () => {
     await app.close();

@@ -173,6 +173,23 @@ export class HookRegistryEnv extends ServiceEnv {
 export class LoadSimulatorEnv extends ServiceEnv {
   override PORT: number = 3003;
 
+  /**
+   * Opens destinations' connection URLs, sealed by the registry in Postgres and on
+   * REGISTRY (SPEC §12): the load-simulator connects to destinations with them. Required
+   * except in development (`npm start` creates one in the git-ignored `.secrets-key`).
+   */
+  @IsRequiredSecretsKey()
+  SECRETS_KEY?: string;
+
+  /** During a key rotation: the previous keys, comma-separated, still accepted for opening (README, "Rotating SECRETS_KEY"). */
+  @IsPreviousSecretsKeys()
+  SECRETS_KEY_PREVIOUS?: string;
+
+  /** Lets destinations be on loopback and link-local addresses (checked again at each pool's connect): local use only. */
+  @EnvBoolean()
+  @IsBoolean({ message: 'must be true, false, 1 or 0' })
+  ALLOW_PRIVATE_TARGETS: boolean = false;
+
   @IsInt({ message: 'must be a positive integer (milliseconds)' })
   @Min(1, { message: 'must be a positive integer (milliseconds)' })
   LOAD_INTERVAL_MS: number = 5000;

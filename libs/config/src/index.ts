@@ -8,3 +8,4 @@ export { IsProductionAdminToken, PRODUCTION_ADMIN_TOKEN_RULE, productionAdminTok
 export { decideSmtpTls, IsSmtpUrlWithTls, SMTP_TLS_RULE } from './smtp-tls';
 export type { SmtpTls, SmtpTlsDecision } from './smtp-tls';
 export { IsSecretsKey, IsSecretsKeyList, secretBoxFromEnv, SECRETS_KEY_RULE } from './secrets-key';
+export { builtInDestinationDatabase, isServicesDatabase, servicesDatabaseName } from './destination-database';

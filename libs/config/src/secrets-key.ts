@@ -37,7 +37,7 @@ export function IsSecretsKeyList(validationOptions?: ValidationOptions): Propert
  */
 export function secretBoxFromEnv(env: { SECRETS_KEY?: string; SECRETS_KEY_PREVIOUS?: string }): SecretBox {
   if (!env.SECRETS_KEY) {
-    throw new ConfigError(['SECRETS_KEY: is required to seal and open hook signing secrets; `npm start` creates one in the git-ignored .secrets-key, elsewhere set it (openssl rand -base64 32)']);
+    throw new ConfigError(['SECRETS_KEY: is required to seal and open secrets (hook signing secrets, destination passwords); `npm start` creates one in the git-ignored .secrets-key, elsewhere set it (openssl rand -base64 32)']);
   }
   return new SecretBox(env.SECRETS_KEY, env.SECRETS_KEY_PREVIOUS);
 }

@@ -5,7 +5,7 @@ import { JsMsg } from 'nats';
  * How a handler asked for its message to be settled, instead of the ack a plain return
  * gets: redelivered after `delayMs` (a `nak(delay)`), or moved to DEADLETTER and acked.
  */
-export type Settlement = { action: 'retry'; delayMs: number; reason: string } | { action: 'deadletter'; reason: string };
+export type Settlement = { action: 'retry'; delayMs: number; reason: string; quiet?: boolean } | { action: 'deadletter'; reason: string };
 
 /**
  * What a handler can learn about the JetStream message it is handling (`@Ctx()`), and how
@@ -59,11 +59,12 @@ export class JetStreamContext extends BaseRpcContext<[JsMsg, string]> {
    * Redeliver this message in `delayMs` (a `nak(delay)`) once the handler returns. The
    * handler's own schedule, not a failure: it never counts toward dead-lettering. Nothing
    * is lost meanwhile, but the message holds an ack-pending slot for the whole delay:
-   * keep delays short (work that waits minutes is a row with a due time).
+   * keep delays short (work that waits minutes is a row with a due time). `quiet`: the
+   * handler logs the reason itself (once for many messages), so the transport logs it at debug.
    */
-  retryIn(delayMs: number, reason = 'retry requested'): void {
+  retryIn(delayMs: number, reason = 'retry requested', options: { quiet?: boolean } = {}): void {
     if (!Number.isFinite(delayMs) || delayMs < 0) throw new Error(`retryIn(${delayMs}): the delay must be a finite number of milliseconds, 0 or more`);
-    this.record({ action: 'retry', delayMs, reason });
+    this.record({ action: 'retry', delayMs, reason, ...(options.quiet ? { quiet: true } : {}) });
   }
 
   /** This message can never succeed: once the handler returns, move it to DEADLETTER with the reason, then ack it. */

@@ -239,7 +239,9 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
     const settlement = ctx.settlement;
     if (settlement?.action === 'deadletter') return this.deadLetter(c, msg, subject, settlement.reason);
     if (settlement?.action === 'retry') {
-      this.log.warn(`${subject} #${msg.seq} (${c.durable}) will be retried in ${settlement.delayMs} ms: ${settlement.reason}`);
+      const line = `${subject} #${msg.seq} (${c.durable}) will be retried in ${settlement.delayMs} ms: ${settlement.reason}`;
+      if (settlement.quiet) this.log.debug(line);
+      else this.log.warn(line);
       msg.nak(settlement.delayMs);
       return count('retry');
     }

@@ -6,7 +6,7 @@ import { hashApiKey } from '@posthooks/webhooks';
 import type { Request, Response } from 'express';
 import type { NatsConnection } from 'nats';
 import { followRegistry, RegistryFollower } from './follow-registry';
-import { RegistryView, SecretOpener, VIEW_SECRET_OPENER } from './registry-view';
+import { RegistryView, SecretOpener, VIEW_DESTINATION_OPENER, VIEW_SECRET_OPENER } from './registry-view';
 
 const REGISTRY_SUBJECTS = Symbol('REGISTRY_SUBJECTS');
 
@@ -65,11 +65,14 @@ export const CallerAccountId = createParamDecorator((_: unknown, ctx: ExecutionC
 @Module({})
 export class RegistryViewModule {
   /**
-   * `signingSecrets`: only for the service that signs (the dispatcher); other views hold
-   * no secret. `subjects`: only these REGISTRY subjects (see followRegistry); default all.
+   * `signingSecrets`: only for the service that signs (the dispatcher); `destinationSecrets`:
+   * only for the service that loads (the load-simulator); other views hold no secret. `subjects`: only these REGISTRY subjects (see followRegistry); default all.
    */
-  static forRoot(options: { signingSecrets?: SecretOpener; subjects?: readonly Subject[] } = {}): DynamicModule {
-    const opener = options.signingSecrets ? [{ provide: VIEW_SECRET_OPENER, useValue: options.signingSecrets }] : [];
+  static forRoot(options: { signingSecrets?: SecretOpener; destinationSecrets?: SecretOpener; subjects?: readonly Subject[] } = {}): DynamicModule {
+    const opener = [
+      ...(options.signingSecrets ? [{ provide: VIEW_SECRET_OPENER, useValue: options.signingSecrets }] : []),
+      ...(options.destinationSecrets ? [{ provide: VIEW_DESTINATION_OPENER, useValue: options.destinationSecrets }] : []),
+    ];
     return {
       module: RegistryViewModule,
       global: true,

@@ -1,4 +1,4 @@
-import { AccountChangedEvent, HookChangedEvent, Subjects } from '@posthooks/contracts';
+import { AccountChangedEvent, DestinationChangedEvent, HookChangedEvent, Subjects } from '@posthooks/contracts';
 import { SecretBox } from '@posthooks/webhooks';
 import { RegistryView } from './registry-view';
 
@@ -105,5 +105,28 @@ describe('RegistryView custom headers', () => {
       expect(opened.error).toMatch(message);
       expect(opened.error).not.toContain(value);
     }
+  });
+});
+
+describe("RegistryView and destinations' connections", () => {
+  const box = new SecretBox('dGVzdC1zZWNyZXRzLWtleS0wMTIzNDU2Nzg5YWJjZGU=');
+  const url = 'postgres://loader:s3cret@warehouse.internal/analytics';
+  const destination = (connection_url: string | null) =>
+    ({ destination_id: 5, account_id: 1, name: 'dw', type: 'postgres', connection_url, deleted: false }) as DestinationChangedEvent;
+
+  it('Test scenario: a view without the destination opener (gateway, dispatcher, notifier) keeps no connection URL, not even sealed', () => {
+    const view = new RegistryView(box);
+    view.apply(Subjects.DestinationChanged, destination(box.seal(url)));
+    expect(view.destinations.get(5)?.connection_url).toBeNull();
+    expect(view.destinationConnectionUrl(5)).toBeNull();
+  });
+
+  it("Test scenario: the loader's view keeps it sealed and opens it on demand; a built-in destination has none", () => {
+    const view = new RegistryView(undefined, box);
+    view.apply(Subjects.DestinationChanged, destination(box.seal(url)));
+    expect(view.destinations.get(5)?.connection_url).toMatch(/^enc:v1:/);
+    expect(view.destinationConnectionUrl(5)).toBe(url);
+    view.apply(Subjects.DestinationChanged, destination(null));
+    expect(view.destinationConnectionUrl(5)).toBeNull();
   });
 });

@@ -20,6 +20,9 @@ export type OpenedHeaders = { ok: true; headers: [string, string][] } | { ok: fa
 /** The token under which a service that signs gives its view the SecretBox. */
 export const VIEW_SECRET_OPENER = Symbol('VIEW_SECRET_OPENER');
 
+/** The token under which the service that loads (the load-simulator) gives its view the SecretBox for destinations' connections. */
+export const VIEW_DESTINATION_OPENER = Symbol('VIEW_DESTINATION_OPENER');
+
 /**
  * What a service knows of accounts, keys, destinations and hooks, built only from the
  * registry's events (each carries its object's full state, so applying them in stream
@@ -42,7 +45,11 @@ export class RegistryView {
    *   secret and every custom header as it applies an event, so the gateway's, notifier's
    *   and simulator's memory holds none, not even sealed (SPEC §12).
    */
-  constructor(@Optional() @Inject(VIEW_SECRET_OPENER) private readonly secrets?: SecretOpener) {}
+  constructor(
+    @Optional() @Inject(VIEW_SECRET_OPENER) private readonly secrets?: SecretOpener,
+    /** Only for the service that loads: the view keeps destinations' sealed connection URLs; others drop them as they apply. */
+    @Optional() @Inject(VIEW_DESTINATION_OPENER) private readonly destinationSecrets?: SecretOpener,
+  ) {}
 
   apply(subject: string, event: RegistryEvent): void {
     switch (subject) {
@@ -53,7 +60,7 @@ export class RegistryView {
         this.keysByHash.set((event as ApiKeyChangedEvent).key_hash, event as ApiKeyChangedEvent);
         break;
       case Subjects.DestinationChanged: {
-        const d = event as DestinationChangedEvent;
+        const d = this.destinationSecrets ? (event as DestinationChangedEvent) : { ...(event as DestinationChangedEvent), connection_url: null };
         if (d.deleted) this.destinations.delete(d.destination_id);
         else this.destinations.set(d.destination_id, d);
         break;
@@ -91,6 +98,15 @@ export class RegistryView {
     return [...(this.hookIdsByAccount.get(accountId) ?? [])]
       .map((id) => this.hooks.get(id)!)
       .filter((h) => h.disabled_at === null && (destinationId === undefined || h.destination_id === destinationId));
+  }
+
+  /**
+   * A destination's connection URL, opened (it holds a password: never log it); null for a
+   * destination on the built-in database, or unknown here; always null in a view without the key.
+   */
+  destinationConnectionUrl(destinationId: number): string | null {
+    const sealed = this.destinations.get(destinationId)?.connection_url;
+    return sealed && this.destinationSecrets ? this.destinationSecrets.open(sealed) : null;
   }
 
   /**

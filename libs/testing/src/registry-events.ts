@@ -54,11 +54,13 @@ export class RegistryEvents {
     );
   }
 
-  async destination(accountId: number, opts: { deleted?: boolean; id?: number } = {}): Promise<number> {
+  /** `connectionUrl`: the destination's own Postgres (published sealed, as the registry does); without it, the built-in database. */
+  async destination(accountId: number, opts: { deleted?: boolean; id?: number; connectionUrl?: string } = {}): Promise<number> {
     const id = opts.id ?? nextId++;
+    const connection_url = opts.connectionUrl ? this.secretBox.seal(opts.connectionUrl) : null;
     await this.publisher.publish(
       Subjects.DestinationChanged,
-      { destination_id: id, account_id: accountId, name: 'warehouse', schema: 'public', type: 'postgres', deleted: opts.deleted ?? false, ...this.changed() },
+      { destination_id: id, account_id: accountId, name: 'warehouse', type: 'postgres', connection_url, deleted: opts.deleted ?? false, ...this.changed() },
       { msgId: `test-destination-${id}-${nextId++}` },
     );
     return id;

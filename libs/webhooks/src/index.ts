@@ -5,3 +5,4 @@ export * from './signature';
 export * from './retry-schedule';
 export * from './refused-ranges';
 export * from './secret-box';
+export * from './destination-url';

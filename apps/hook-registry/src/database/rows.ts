@@ -31,6 +31,8 @@ export interface DestinationRow {
   name: string;
   type: 'postgres';
   schema: string;
+  /** Sealed (SECRETS_KEY); null: the built-in database. */
+  connection_url: string | null;
   created_at: Date;
 }
 

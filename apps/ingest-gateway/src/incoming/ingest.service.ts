@@ -119,6 +119,7 @@ export class IngestService {
             client_id: integration.account_id,
             destination_id: integration.destination_id,
             integration_name: integration.name,
+            schema: integration.schema,
             ...(integration.primary_key ? { primary_key: integration.primary_key } : {}),
             request_id: requestId,
             part: i,

@@ -20,12 +20,14 @@ export interface IntegrationRow {
   destination_id: number;
   name: string;
   primary_key: string | null;
+  /** In the destination's database: the name (SPEC §7); `<name>_<id>` for an integration created before issue 17. */
+  schema: string;
   created_at: Date;
 }
 
-/** The schema an integration's records are loaded into: its name, with its id to keep accounts apart. */
-export function integrationSchema(i: { id: number; name: string }): string {
-  return `${i.name}_${i.id}`;
+
+function nameTaken(name: string): HttpException {
+  return new HttpException(simpleError(`an integration named ${name} already loads into this destination (its schema ${name}): choose another name`), 409);
 }
 
 @Injectable()
@@ -45,12 +47,12 @@ export class IntegrationsService {
       await m.query('SELECT pg_advisory_xact_lock(hashtext($1), $2)', ['posthooks:ingest_gateway:integrations', accountId]);
       const [{ n }] = await m.query<{ n: number }[]>('SELECT count(*)::int AS n FROM integrations WHERE account_id = $1', [accountId]);
       if (n >= MAX_INTEGRATIONS) throw new HttpException(simpleError(`an account has at most ${MAX_INTEGRATIONS} integrations`), 400);
-      const [i] = await m.query<IntegrationRow[]>('INSERT INTO integrations (account_id, destination_id, name, primary_key) VALUES ($1, $2, $3, $4) RETURNING *', [
-        accountId,
-        dto.destination_id,
-        dto.name,
-        dto.primary_key ?? null,
-      ]);
+      // ON CONFLICT: the name is taken in this destination (integrations_destination_schema): 409.
+      const [i] = await m.query<IntegrationRow[]>(
+        'INSERT INTO integrations (account_id, destination_id, name, schema, primary_key) VALUES ($1, $2, $3, $3, $4) ON CONFLICT (destination_id, schema) DO NOTHING RETURNING *',
+        [accountId, dto.destination_id, dto.name, dto.primary_key ?? null],
+      );
+      if (!i) throw nameTaken(dto.name);
       const url = await this.insertUrl(m, i.id);
       return { ...this.view_(i), webhook_url: url.webhook_url, url_id: url.id };
     });
@@ -97,6 +99,6 @@ export class IntegrationsService {
   }
 
   private view_(i: IntegrationRow) {
-    return { id: i.id, name: i.name, destination_id: i.destination_id, primary_key: i.primary_key, schema: integrationSchema(i), created_at: i.created_at.toISOString() };
+    return { id: i.id, name: i.name, destination_id: i.destination_id, primary_key: i.primary_key, schema: i.schema, created_at: i.created_at.toISOString() };
   }
 }

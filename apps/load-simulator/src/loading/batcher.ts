@@ -3,6 +3,7 @@ import { LoadSimulatorEnv } from '@posthooks/config';
 import { IngestRecordsEvent, LoadEvent, LoadStartedEvent, Subjects } from '@posthooks/contracts';
 import { EventPublisher } from '@posthooks/messaging';
 import { createHash } from 'node:crypto';
+import { DestinationPools, DestinationUnavailableError } from '../destination-pools/destination-pools';
 import { loadSeconds, rowsLoaded } from '../metrics';
 import { IntegrationLoads } from './integration-loads';
 import { IncomingRecord, TableLoader } from './table-loader';
@@ -53,6 +54,7 @@ export class Batcher implements OnApplicationShutdown {
 
   constructor(
     private readonly loader: TableLoader,
+    private readonly pools: DestinationPools,
     private readonly publisher: EventPublisher,
     @Inject(LoadSimulatorEnv) private readonly env: LoadSimulatorEnv,
     private readonly loads: IntegrationLoads,
@@ -60,6 +62,10 @@ export class Batcher implements OnApplicationShutdown {
 
   /** Resolves when the records are loaded, rejects if the flush failed (the message is retried). */
   add(event: IngestRecordsEvent): Promise<void> {
+    // A destination that is down hands its messages back at once rather than letting each
+    // hold a consumer slot until a flush that would fail (other destinations need them).
+    const refused = this.pools.refusal(event.destination_id);
+    if (refused) return Promise.reject(refused);
     return new Promise((resolve, reject) => {
       const id = event.integration_id;
       let batch = this.batches.get(id);
@@ -97,10 +103,11 @@ export class Batcher implements OnApplicationShutdown {
    */
   private async loadAndAnnounce(waiting: Waiting[], previous: Promise<void>, writing: () => void): Promise<void> {
     const first = waiting[0].event;
-    const schema = `${first.integration_name}_${first.integration_id}`;
+    // A message of a gateway before issue 17 names no schema: its integration's is `<name>_<id>`.
+    const schema = first.schema ?? `${first.integration_name}_${first.integration_id}`;
     const records: IncomingRecord[] = waiting.flatMap(({ event }) => event.records.map((record, i) => ({ record, sourceId: `${event.request_id}:${event.part}:${i}`, receivedAt: event.received_at })));
     try {
-      const prepared = this.loader.prepare(schema, first.primary_key, records, new Date());
+      const prepared = this.loader.prepare(first.destination_id, schema, first.primary_key, records, new Date());
       await previous;
       writing();
       await this.announceStart(waiting);
@@ -114,7 +121,8 @@ export class Batcher implements OnApplicationShutdown {
       await this.loads.record(first.client_id, first.integration_id, result.loaded, result.rejected.length, prepared.batchedAt).catch((err: Error) => this.log.warn(`recording the load of ${schema}: ${err.message}`));
       waiting.forEach((w) => w.done());
     } catch (err) {
-      this.log.warn(`loading ${records.length} records into ${schema} failed, they will come back: ${(err as Error).message}`);
+      // A destination that is down is logged by DestinationPools, once a minute.
+      if (!(err instanceof DestinationUnavailableError)) this.log.warn(`loading ${records.length} records into ${schema} of destination ${first.destination_id} failed, they will come back: ${(err as Error).message}`);
       waiting.forEach((w) => w.done(err));
     } finally {
       writing();

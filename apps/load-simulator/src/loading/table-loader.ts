@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { LosslessNumber, stringifyJson } from '@posthooks/contracts';
 import { escapeIdentifier } from 'pg';
-import { DataSource, EntityManager } from 'typeorm';
+import { DestinationPools, Queryable } from '../destination-pools/destination-pools';
 import { ColumnType, columnTypeOf, fits, inferType } from './column-types';
 import { isRecordError } from './record-errors';
 
@@ -27,6 +27,8 @@ let sequence = Date.now() * 1000;
 
 /** A batch checked and turned into rows against the columns it expects the table to have. */
 export interface PreparedLoad {
+  /** The destination whose database holds the schema. */
+  destinationId: number;
   schema: string;
   primaryKey: string | undefined;
   batch: IncomingRecord[];
@@ -41,7 +43,8 @@ export interface PreparedLoad {
 }
 
 /**
- * Loads a batch of records into `<schema>.data`, creating the schema, the table and new
+ * Loads a batch of records into `<schema>.data` of the destination's own database (each
+ * destination its pool, DestinationPools), creating the schema, the table and new
  * columns as fields appear. With a primary key rows are upserted on it; without one each
  * record is appended under a key derived from where it came from, so a batch loaded
  * twice (a crash before the ack) is still loaded once. A record the table cannot hold
@@ -61,14 +64,14 @@ export interface PreparedLoad {
  */
 @Injectable()
 export class TableLoader {
-  /** Per schema, the columns of `data` once every batch prepared so far is written. */
+  /** Per destination and schema, the columns of `data` once every batch prepared so far is written. */
   private readonly expectedColumns = new Map<string, Map<string, ColumnType>>();
 
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly pools: DestinationPools) {}
 
-  prepare(schema: string, primaryKey: string | undefined, batch: IncomingRecord[], batchedAt: Date): PreparedLoad {
-    const prepared = this.check(schema, primaryKey, batch, batchedAt, this.expectedColumns.get(schema) ?? new Map());
-    this.expectedColumns.set(schema, prepared.columns);
+  prepare(destinationId: number, schema: string, primaryKey: string | undefined, batch: IncomingRecord[], batchedAt: Date): PreparedLoad {
+    const prepared = this.check(destinationId, schema, primaryKey, batch, batchedAt, this.expectedColumns.get(tableKey(destinationId, schema)) ?? new Map());
+    this.expectedColumns.set(tableKey(destinationId, schema), prepared.columns);
     return prepared;
   }
 
@@ -81,20 +84,20 @@ export class TableLoader {
    */
   async write(prepared: PreparedLoad): Promise<LoadResult> {
     try {
-      return await this.db.transaction((m) => this.writeIn(m, prepared));
+      return await this.pools.transaction(prepared.destinationId, (m) => this.writeIn(m, prepared));
     } catch (err) {
       if (!isRecordError(err)) throw err;
-      const { schema, primaryKey, batch, batchedAt, expected } = prepared;
+      const { destinationId, schema, primaryKey, batch, batchedAt, expected } = prepared;
       if (batch.length === 1) {
         const [item] = batch;
         // A record rejected before the write keeps its reason (storing it in _sdc_rejected is what failed).
         const reason = prepared.rejected[0]?.reason ?? (err as Error).message;
-        await this.rejectAlone(schema, item, reason);
+        await this.rejectAlone(destinationId, schema, item, reason);
         return { loaded: 0, rejected: [{ record: item.record, reason }] };
       }
       const half = Math.ceil(batch.length / 2);
-      const first = await this.write(this.check(schema, primaryKey, batch.slice(0, half), batchedAt, expected));
-      const second = await this.write(this.check(schema, primaryKey, batch.slice(half), batchedAt, expected));
+      const first = await this.write(this.check(destinationId, schema, primaryKey, batch.slice(0, half), batchedAt, expected));
+      const second = await this.write(this.check(destinationId, schema, primaryKey, batch.slice(half), batchedAt, expected));
       return { loaded: first.loaded + second.loaded, rejected: [...first.rejected, ...second.rejected] };
     }
   }
@@ -104,9 +107,9 @@ export class TableLoader {
    * even be stored as jsonb (a NUL in a string, a number past numeric's range), its JSON
    * text is stored instead, as a jsonb string: nothing refused is lost.
    */
-  private async rejectAlone(schema: string, item: IncomingRecord, reason: string): Promise<void> {
+  private async rejectAlone(destinationId: number, schema: string, item: IncomingRecord, reason: string): Promise<void> {
     const insert = (record: string) =>
-      this.db.transaction(async (m) => {
+      this.pools.transaction(destinationId, async (m) => {
         await this.ensureSchema(m, schema);
         await m.query(`INSERT INTO ${escapeIdentifier(schema)}._sdc_rejected (source, record, reason, table_name) VALUES ($1, ${record}, $3, 'data') ON CONFLICT (source) DO NOTHING`, [item.sourceId, stringifyJson(item.record), reason]);
       });
@@ -119,21 +122,22 @@ export class TableLoader {
   }
 
   /** Takes the schema's lock (one loader at a time: column changes must not interleave), creates the schema and `_sdc_rejected`. */
-  private async ensureSchema(m: EntityManager, schema: string): Promise<void> {
+  private async ensureSchema(m: Queryable, schema: string): Promise<void> {
     const s = escapeIdentifier(schema);
     await m.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`posthooks:load:${schema}`]);
     await m.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
     await m.query(`CREATE TABLE IF NOT EXISTS ${s}._sdc_rejected (source text PRIMARY KEY, record jsonb NOT NULL, reason text NOT NULL, table_name text NOT NULL, rejected_at timestamptz NOT NULL DEFAULT now())`);
   }
 
-  private async writeIn(m: EntityManager, prepared: PreparedLoad): Promise<LoadResult> {
-    const { schema, primaryKey } = prepared;
+  private async writeIn(m: Queryable, prepared: PreparedLoad): Promise<LoadResult> {
+    const { destinationId, schema, primaryKey } = prepared;
     const s = escapeIdentifier(schema);
     const key = primaryKey ?? APPEND_KEY;
     await this.ensureSchema(m, schema);
     const existing = await this.columns(m, schema);
-    const p = sameColumns(existing, prepared.expected) ? prepared : this.check(schema, primaryKey, prepared.batch, prepared.batchedAt, existing);
-    if (p !== prepared) this.expectedColumns.set(schema, new Map([...(this.expectedColumns.get(schema) ?? []), ...p.columns]));
+    const p = sameColumns(existing, prepared.expected) ? prepared : this.check(destinationId, schema, primaryKey, prepared.batch, prepared.batchedAt, existing);
+    const known = tableKey(destinationId, schema);
+    if (p !== prepared) this.expectedColumns.set(known, new Map([...(this.expectedColumns.get(known) ?? []), ...p.columns]));
 
     if (p.rows.size > 0) {
       const keyType = primaryKey ? p.columns.get(primaryKey)! : 'text';
@@ -165,7 +169,7 @@ export class TableLoader {
   }
 
   /** Checks each record against `expected` (and the columns earlier records of the batch add) and makes its row. */
-  private check(schema: string, primaryKey: string | undefined, batch: IncomingRecord[], batchedAt: Date, expected: Map<string, ColumnType>): PreparedLoad {
+  private check(destinationId: number, schema: string, primaryKey: string | undefined, batch: IncomingRecord[], batchedAt: Date, expected: Map<string, ColumnType>): PreparedLoad {
     const columns = new Map(expected);
     const rejected: PreparedLoad['rejected'] = [];
     const rows = new Map<string, Record<string, unknown>>();
@@ -190,7 +194,7 @@ export class TableLoader {
       if (!primaryKey) row[APPEND_KEY] = item.sourceId;
       rows.set(stringifyJson(row[key]), row);
     }
-    return { schema, primaryKey, batch, batchedAt, expected, columns, rows, rejected };
+    return { destinationId, schema, primaryKey, batch, batchedAt, expected, columns, rows, rejected };
   }
 
   /** Why a record cannot be loaded, or undefined if it can. */
@@ -215,13 +219,17 @@ export class TableLoader {
     return undefined;
   }
 
-  private async columns(m: EntityManager, schema: string, table = 'data'): Promise<Map<string, ColumnType>> {
+  private async columns(m: Queryable, schema: string, table = 'data'): Promise<Map<string, ColumnType>> {
     const rows = await m.query<{ column_name: string; data_type: string }[]>(
       `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND column_name NOT LIKE '\\_sdc%' AND column_name <> $3`,
       [schema, table, APPEND_KEY],
     );
     return new Map(rows.map((r) => [r.column_name, columnTypeOf(r.data_type)]));
   }
+}
+
+function tableKey(destinationId: number, schema: string): string {
+  return `${destinationId}/${schema}`;
 }
 
 function sameColumns(a: Map<string, ColumnType>, b: Map<string, ColumnType>): boolean {

@@ -21,6 +21,14 @@ export class IngestRecordsEvent {
   primary_key?: string;
 
   /**
+   * The schema the records load into, in the destination's database: the integration's
+   * name (SPEC §7), or `<name>_<id>` for an integration created before issue 17. Absent
+   * in messages of an older gateway, which are read as `<name>_<id>`.
+   */
+  @IsOptional() @IsString() @IsNotEmpty() @MaxLength(63)
+  schema?: string;
+
+  /**
    * Id of the publish: one HTTP request's records, or small posts to one integration
    * that the gateway sent together; with `part` it makes the publish idempotent.
    */

@@ -75,11 +75,21 @@ export class DestinationChangedEvent extends RegistryEvent {
   @IsString() @MaxLength(255)
   name: string;
 
-  @IsString() @MaxLength(63)
-  schema: string;
+  /** Events of a registry before issue 17 only (a schema name no loader uses any more). */
+  @IsOptional() @IsString() @MaxLength(63)
+  schema?: string;
 
   @IsIn(['postgres'])
   type: 'postgres';
+
+  /**
+   * The destination's `connection.url`, sealed (SECRETS_KEY): only the registry and the
+   * load-simulator can open it, and only the load-simulator's view keeps it. Null (or
+   * absent, before issue 17): the destination's database is the built-in one on the
+   * services' server (`posthooks_dest_<id>`).
+   */
+  @IsOptional() @ValidateIf((_, v) => v !== null) @IsString() @MaxLength(8192)
+  connection_url?: string | null;
 
   @IsBoolean()
   deleted: boolean;
