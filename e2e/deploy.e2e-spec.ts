@@ -7,6 +7,7 @@ import { join } from 'node:path';
 // devDependencies used by this test only: `yaml` (2.x) parses the render, and
 // `kubernetes-models` holds the Kubernetes OpenAPI schemas compiled to validators.
 import { parseAllDocuments } from 'yaml';
+import ipaddr from 'ipaddr.js';
 import { ENV_CLASSES, listenHost, loadEnv, productionAdminTokenProblem, PUBLISHED_ADMIN_TOKENS, requiredEnvVars, ServiceEnv } from '@posthooks/config';
 import { publicTargetIpBlocks } from '@posthooks/webhooks';
 import type { AppName } from '@posthooks/config';
@@ -75,7 +76,7 @@ interface PodSpec {
 interface K8sObject {
   apiVersion?: string;
   kind?: string;
-  metadata?: { name?: string; namespace?: string; labels?: Record<string, string> };
+  metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
   data?: Record<string, string>;
   stringData?: Record<string, string>;
   spec?: {
@@ -85,7 +86,8 @@ interface K8sObject {
     jobTemplate?: { spec: { template: { spec: PodSpec } } };
     volumeClaimTemplates?: unknown[];
     scaleTargetRef?: { kind: string; name: string };
-    rules?: { host?: string; http?: { paths: { path?: string; backend: { service?: { name: string; port: { name?: string; number?: number } } } }[] } }[];
+    rules?: { host?: string; http?: { paths: { path?: string; pathType?: string; backend: { service?: { name: string; port: { name?: string; number?: number } } } }[] } }[];
+    tls?: { hosts?: string[] }[];
   };
 }
 interface PodTemplate {
@@ -303,6 +305,101 @@ function schemaProblems(object: K8sObject): string[] {
   return unknownFields(model, checked).map((path) => `${at}: unknown field ${path}`);
 }
 
+/** One path of an Ingress rule, as ingress-nginx reads it. */
+interface Route {
+  host?: string;
+  path?: string;
+  pathType?: string;
+  service?: string;
+  /** Some Ingress of this host sets use-regex: ingress-nginx then makes every path of the host a regular expression anchored at its start (`~* "^<path>"`), whatever its pathType. */
+  regex: boolean;
+}
+
+function ingressRoutes(objects: K8sObject[]): Route[] {
+  const ingresses = objects.filter((o) => o.kind === 'Ingress');
+  const regexHosts = new Set(ingresses.filter((o) => o.metadata?.annotations?.['nginx.ingress.kubernetes.io/use-regex'] === 'true').flatMap((o) => (o.spec?.rules ?? []).map((r) => r.host)));
+  return ingresses.flatMap((o) => o.spec?.rules ?? []).flatMap((r) => (r.http?.paths ?? []).map((p) => ({ host: r.host, path: p.path, pathType: p.pathType, service: p.backend.service?.name, regex: regexHosts.has(r.host) })));
+}
+
+/** Whether ingress-nginx sends a request for `url` (a path) to this route's location. */
+function routeMatches(route: Route, url: string): boolean {
+  const path = route.path ?? '/';
+  if (route.regex) return new RegExp(`^${path}`, 'i').test(url);
+  if (route.pathType === 'Exact') return url === path;
+  if (route.pathType === 'Prefix') return path === '/' || url === path || url.startsWith(`${path.replace(/\/$/, '')}/`);
+  return url.startsWith(path);
+}
+
+type LabelSelector = { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] };
+type PolicyPeer = { ipBlock?: { cidr: string; except?: string[] }; podSelector?: LabelSelector; namespaceSelector?: LabelSelector };
+type PolicyPort = { protocol?: string; port?: number | string };
+interface NetworkPolicySpec {
+  podSelector: LabelSelector;
+  policyTypes?: string[];
+  ingress?: { from?: PolicyPeer[]; ports?: PolicyPort[] }[];
+  egress?: { to?: PolicyPeer[]; ports?: PolicyPort[] }[];
+}
+
+function selects(selector: LabelSelector | undefined, labels: Record<string, string>): boolean {
+  if (!selector) return false;
+  const byLabels = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+  const byExpressions = (selector.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
+    if (operator === 'In') return values.includes(labels[key]);
+    if (operator === 'NotIn') return !values.includes(labels[key]);
+    if (operator === 'Exists') return key in labels;
+    if (operator === 'DoesNotExist') return !(key in labels);
+    throw new Error(`unknown selector operator ${operator}`);
+  });
+  return byLabels && byExpressions;
+}
+
+/** A pod's address in a usual cluster (kind and flannel give pods 10.244.0.0/16): what an ipBlock peer would let through. */
+const POD_IP = ipaddr.parse('10.244.1.17');
+
+/** Whether a peer of a rule is a pod of the same namespace with these labels. */
+function peerIsPod(peer: PolicyPeer, labels: Record<string, string>): boolean {
+  if (peer.ipBlock) {
+    const inside = (cidr: string) => {
+      const [range, bits] = ipaddr.parseCIDR(cidr);
+      return range.kind() === POD_IP.kind() && POD_IP.match(range, bits);
+    };
+    return inside(peer.ipBlock.cidr) && !(peer.ipBlock.except ?? []).some(inside);
+  }
+  // A namespaceSelector names other namespaces (ingress-nginx, monitoring, kube-system): not a pod of ours.
+  return !peer.namespaceSelector && selects(peer.podSelector, labels);
+}
+
+const portMatches = (ports: PolicyPort[] | undefined, port: { name?: string; containerPort: number }): boolean =>
+  !ports?.length || ports.some((p) => (p.protocol ?? 'TCP') === 'TCP' && (p.port === undefined || p.port === port.containerPort || p.port === port.name));
+
+/**
+ * The HTTP connections between our own pods that the NetworkPolicies allow: from any pod
+ * template to a service's http port, allowed both as the caller's egress and as the
+ * service's ingress (every pod is isolated both ways by default-deny). "source -> app:port".
+ */
+function allowedHttpEdges(objects: K8sObject[]): string[] {
+  const policies = objects.filter((o) => o.kind === 'NetworkPolicy').map((o) => o.spec as unknown as NetworkPolicySpec);
+  const pods = podTemplates(objects).map((t) => ({ owner: `${t.owner.kind}/${t.owner.metadata?.name}`, labels: t.owner.spec?.template?.metadata?.labels ?? {}, spec: t.spec }));
+  const applying = (labels: Record<string, string>, type: string) => policies.filter((p) => selects(p.podSelector, labels) && (p.policyTypes ?? ['Ingress']).includes(type));
+  const edges: string[] = [];
+  for (const target of pods.filter((p) => p.owner.startsWith('Deployment/') && APPS.includes(p.owner.slice('Deployment/'.length) as AppName))) {
+    const port = target.spec.containers[0].ports?.find((p) => p.name === 'http');
+    if (!port) continue;
+    for (const source of pods) {
+      if (source === target) continue;
+      const out = applying(source.labels, 'Egress');
+      const egress = out.length === 0 || out.some((p) => (p.egress ?? []).some((rule) => portMatches(rule.ports, port) && (!rule.to?.length || rule.to.some((peer) => peerIsPod(peer, target.labels)))));
+      const into = applying(target.labels, 'Ingress');
+      const ingress = into.length === 0 || into.some((p) => (p.ingress ?? []).some((rule) => portMatches(rule.ports, port) && (!rule.from?.length || rule.from.some((peer) => peerIsPod(peer, source.labels)))));
+      if (egress && ingress) edges.push(`${source.owner} -> ${target.owner.slice('Deployment/'.length)}:${port.containerPort}`);
+    }
+  }
+  return edges.sort();
+}
+
+/** What the console's proxy needs, and the only HTTP between our pods (the rest is NATS). */
+const CONSOLE_PROXY_EDGES = ['Deployment/hook-registry -> dispatcher:3004', 'Deployment/hook-registry -> ingest-gateway:3001', 'Deployment/hook-registry -> load-simulator:3003'];
+
 describe('the Dockerfile', () => {
   const dockerfile = readFileSync(join(ROOT, 'docker', 'Dockerfile'), 'utf8');
   // Stages in order: name, base image or stage, instructions.
@@ -450,6 +547,17 @@ describe('docker/compose.yaml', () => {
     if (app === 'hook-registry') expect(env.ADMIN_TOKEN).toBe(SECRETS.ADMIN_TOKEN);
     // Only the services that seal or open secrets get the key: hook secrets (registry, dispatcher), destination passwords (registry, load-simulator).
     expect({ app, hasKey: compose.services[app].environment?.SECRETS_KEY !== undefined }).toEqual({ app, hasKey: ['hook-registry', 'dispatcher', 'load-simulator'].includes(app) });
+  });
+
+  // Issue 18: the console's proxy reaches the other APIs on the compose network; emails link to the console.
+  it('points the registry\'s console proxy at the three services, and the notifier\'s links at the published console', () => {
+    const registry = compose.services['hook-registry'].environment ?? {};
+    for (const [variable, app] of [['DISPATCHER_URL', 'dispatcher'], ['INGEST_GATEWAY_URL', 'ingest-gateway'], ['LOAD_SIMULATOR_URL', 'load-simulator']]) {
+      expect({ variable, url: registry[variable] }).toEqual({ variable, url: `http://${app}:${compose.services[app].environment?.PORT}` });
+    }
+    expect(compose.services['hook-registry'].ports).toEqual(['3002:3002']);
+    expect(compose.services['email-notifier'].environment?.CONSOLE_URL).toBe('http://localhost:3002/console');
+    expect(composeWith({ ...SECRETS, CONSOLE_URL: 'https://console.example.com/console' }).services['email-notifier'].environment?.CONSOLE_URL).toBe('https://console.example.com/console');
   });
 
   it('publishes NATS, its monitoring port, Postgres and maildev on 127.0.0.1 only', () => {
@@ -683,9 +791,12 @@ describe.each(OVERLAYS)('k8s overlay %s', (overlay) => {
       const ports = (named('Service', backend?.name ?? '')?.spec as { ports?: { name?: string }[] } | undefined)?.ports ?? [];
       expect(ports.map((p) => p.name)).toContain(backend?.port.name);
     }
-    // API paths only: /health/* and /metrics (on the same ports) stay inside the cluster.
-    const routes = objects.filter((o) => o.kind === 'Ingress').flatMap((o) => o.spec?.rules ?? []).flatMap((r) => (r.http?.paths ?? []).map((p) => ({ host: r.host, path: p.path, service: p.backend.service?.name })));
-    for (const route of routes) expect({ ...route, internal: !route.path || route.path === '/' || /^\/(health|metrics)/.test(route.path) }).toEqual({ ...route, internal: false });
+    // API and console paths only: /health/* and /metrics (on the same ports) stay inside
+    // the cluster, as ingress-nginx matches paths (on a use-regex host, "^<path>").
+    const routes = ingressRoutes(objects).map(({ host, path, service }) => ({ host, path, service }));
+    for (const route of ingressRoutes(objects)) {
+      for (const url of ['/health/live', '/health/ready', '/metrics', '/metrics/']) expect({ ...route, url, routed: routeMatches(route, url) }).toEqual({ ...route, url, routed: false });
+    }
     expect(routes).toEqual(
       expect.arrayContaining([
         { host: expect.stringMatching(/^hooks\./), path: '/v1/incoming', service: 'ingest-gateway' },
@@ -693,6 +804,42 @@ describe.each(OVERLAYS)('k8s overlay %s', (overlay) => {
         { host: expect.stringMatching(/^api\./), path: '/v1', service: 'hook-registry' },
       ]),
     );
+  });
+
+  // Issue 18: the console, served by the registry at /console ("/" redirects there).
+  it('routes the console, its proxy and "/" on the API host to the registry, and links emails to it there', () => {
+    const routes = ingressRoutes(objects);
+    const apiHost = routes.find((r) => r.path === '/v1' && r.service === 'hook-registry')?.host;
+    expect(apiHost).toMatch(/^api\./);
+    const onApi = routes.filter((r) => r.host === apiHost);
+    // The page, its files and proxy, and the registry API it calls directly (apps/console/src/api.ts).
+    const consoleUrls = ['/', '/console', '/console/', '/console/assets/index.js', '/console/api/session', '/console/api/dispatcher/v1/hooks/1/deliveries', '/console/api/load-simulator/v1/simulations'];
+    const registryUrls = ['/notifications/public/v1/api/hooks', '/v1/hooks/1/settings', '/v1/hooks/1/rotate-secret', '/v1/hooks/1/test', '/v1/destinations'];
+    for (const url of [...consoleUrls, ...registryUrls]) {
+      expect({ url, services: [...new Set(onApi.filter((r) => routeMatches(r, url)).map((r) => r.service))] }).toEqual({ url, services: ['hook-registry'] });
+    }
+    // "/" only, not every path: an unrouted path stays unrouted (the controller's 404).
+    expect(onApi.filter((r) => routeMatches(r, '/anything')).map((r) => r.path)).toEqual([]);
+    const tls = objects.filter((o) => o.kind === 'Ingress').some((o) => (o.spec?.tls ?? []).some((t) => t.hosts?.includes(apiHost ?? '')));
+    expect(named('ConfigMap', 'posthooks-config')?.data?.CONSOLE_URL).toBe(`${tls ? 'https' : 'http'}://${apiHost}/console`);
+    expect(tls).toBe(overlay === 'production');
+  });
+
+  it('points the registry\'s console proxy at the three APIs\' Services, on their ports', () => {
+    const config = named('ConfigMap', 'posthooks-config')?.data ?? {};
+    for (const [variable, app] of [['DISPATCHER_URL', 'dispatcher'], ['INGEST_GATEWAY_URL', 'ingest-gateway'], ['LOAD_SIMULATOR_URL', 'load-simulator']]) {
+      const port = (named('Service', app)?.spec as { ports?: { name?: string; port: number }[] } | undefined)?.ports?.find((p) => p.name === 'http')?.port;
+      expect({ variable, url: config[variable] }).toEqual({ variable, url: `http://${app}:${port}` });
+    }
+  });
+
+  it('allows HTTP between its own pods only from the registry to the three APIs the console proxies', () => {
+    expect(allowedHttpEdges(objects)).toEqual(CONSOLE_PROXY_EDGES);
+    // The proxy's egress is stated on its own (destination-egress happens to allow it too, and may narrow).
+    const proxy = named('NetworkPolicy', 'console-proxy')?.spec as unknown as NetworkPolicySpec;
+    expect(proxy.podSelector).toEqual({ matchLabels: { 'app.kubernetes.io/name': 'hook-registry' } });
+    const wanted = CONSOLE_PROXY_EDGES.map((edge) => edge.split(' -> ')[1].split(':'));
+    expect(proxy.egress).toEqual(wanted.map(([app, port]) => ({ to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': app } } }], ports: [{ protocol: 'TCP', port: Number(port) }] })));
   });
 
   type Peer = { ipBlock?: { cidr: string; except?: string[] }; podSelector?: { matchLabels?: Record<string, string> }; namespaceSelector?: { matchLabels?: Record<string, string> } };
@@ -739,7 +886,7 @@ describe.each(OVERLAYS)('k8s overlay %s', (overlay) => {
 
   it('denies all traffic by default and opens only what the design needs', () => {
     const policies = objects.filter((o) => o.kind === 'NetworkPolicy').map((o) => o.metadata?.name);
-    expect(policies).toEqual(expect.arrayContaining(['default-deny', 'allow-dns', 'nats', 'nats-clients', 'db-clients', 'public-http', 'webhook-egress', 'smtp-egress', 'destination-egress']));
+    expect(policies).toEqual(expect.arrayContaining(['default-deny', 'allow-dns', 'nats', 'nats-clients', 'db-clients', 'public-http', 'webhook-egress', 'smtp-egress', 'destination-egress', 'console-proxy', 'console-proxy-upstreams']));
     if (overlay === 'dev') expect(named('StatefulSet', 'postgres')).toBeDefined();
     else expect(named('StatefulSet', 'postgres')).toBeUndefined();
   });
@@ -809,5 +956,47 @@ describe('the Kubernetes schema check', () => {
     const nested: K8sObject = { apiVersion: 'apps/v1', kind: 'DeploymentSpec', metadata: { name: 'x' } };
     const wrongVersion: K8sObject = { ...copyOf('HorizontalPodAutoscaler', 'dispatcher'), apiVersion: 'autoscaling/v3' };
     for (const object of [certificate, misspelt, nested, wrongVersion]) expect(schemaProblems(object)).toEqual([expect.stringMatching(/no Kubernetes schema for/)]);
+  });
+});
+
+// The route and network checks above prove nothing unless they fail on a broken render.
+describe('the Ingress route and NetworkPolicy checks', () => {
+  let objects: K8sObject[];
+  beforeAll(() => {
+    objects = render('dev');
+  });
+  const copy = (): K8sObject[] => JSON.parse(JSON.stringify(objects)) as K8sObject[];
+  const policy = (all: K8sObject[], name: string): NetworkPolicySpec => all.find((o) => o.kind === 'NetworkPolicy' && o.metadata?.name === name)?.spec as unknown as NetworkPolicySpec;
+
+  it('takes an Exact "/" on a use-regex host for what ingress-nginx makes of it: every path', () => {
+    const root: Route = { host: 'api.example', path: '/', pathType: 'Exact', service: 'hook-registry', regex: true };
+    expect(['/metrics', '/health/ready'].map((url) => routeMatches(root, url))).toEqual([true, true]);
+    expect(['/metrics', '/'].map((url) => routeMatches({ ...root, regex: false }, url))).toEqual([false, true]);
+    expect(['/', '/metrics'].map((url) => routeMatches({ ...root, path: '/$', pathType: 'ImplementationSpecific' }, url))).toEqual([true, false]);
+    // Prefix matches whole segments: /console/x and /console, not /consoles.
+    const prefix: Route = { host: 'h', path: '/console', pathType: 'Prefix', regex: false };
+    expect(['/console', '/console/x', '/consoles'].map((url) => routeMatches(prefix, url))).toEqual([true, true, false]);
+  });
+
+  it('finds no HTTP between pods without the upstreams\' ingress policy, and more when both sides are opened to every pod', () => {
+    // The registry's egress alone is not enough: destination-egress lets it out to any private address anyway.
+    const withoutEgress = copy().filter((o) => !(o.kind === 'NetworkPolicy' && o.metadata?.name === 'console-proxy'));
+    expect(allowedHttpEdges(withoutEgress)).toEqual(CONSOLE_PROXY_EDGES);
+    const without = copy().filter((o) => !(o.kind === 'NetworkPolicy' && o.metadata?.name === 'console-proxy-upstreams'));
+    expect(allowedHttpEdges(without)).toEqual([]);
+    const open = copy();
+    policy(open, 'console-proxy').podSelector = {};
+    policy(open, 'console-proxy-upstreams').ingress = [{ from: [{ podSelector: {} }], ports: [{ protocol: 'TCP', port: 'http' }] }];
+    expect(allowedHttpEdges(open)).toEqual(expect.arrayContaining([...CONSOLE_PROXY_EDGES, 'Job/posthooks-migrate -> dispatcher:3004', 'Deployment/dispatcher -> load-simulator:3003']));
+  });
+
+  it('counts an ipBlock that holds pod addresses, and not one that excepts them', () => {
+    const open = copy();
+    policy(open, 'smtp-egress').egress = [{ to: [{ ipBlock: { cidr: '10.0.0.0/8' } }] }];
+    // The only ingress rule now excepts the pods' addresses: even the registry is refused.
+    policy(open, 'console-proxy-upstreams').ingress = [{ from: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8'] } }] }];
+    expect(allowedHttpEdges(open)).toEqual([]);
+    policy(open, 'console-proxy-upstreams').ingress = [{ from: [{ ipBlock: { cidr: '0.0.0.0/0' } }] }];
+    expect(allowedHttpEdges(open)).toEqual(expect.arrayContaining(['Deployment/email-notifier -> dispatcher:3004']));
   });
 });
