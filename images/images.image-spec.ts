@@ -81,7 +81,8 @@ describe('each image, run as k8s runs it', () => {
           STREAM_MAX_BYTES_DELIVERIES: '16777216',
           STREAM_MAX_BYTES_DEADLETTER: '16777216',
           ...(app === 'hook-registry' || app === 'load-simulator' ? { ADMIN_TOKEN: secrets.ADMIN_TOKEN } : {}),
-          ...(app === 'hook-registry' || app === 'dispatcher' ? { SECRETS_KEY: secrets.SECRETS_KEY } : {}),
+          // The services that seal or open secrets (SPEC §12): hook secrets, header values, destination passwords.
+          ...(app === 'hook-registry' || app === 'dispatcher' || app === 'load-simulator' ? { SECRETS_KEY: secrets.SECRETS_KEY } : {}),
           ...(app === 'email-notifier' ? { SMTP_URL: 'smtp://127.0.0.1:9', SMTP_ALLOW_PLAINTEXT: 'true' } : {}),
         };
         // As the pod: a read-only root where k8s sets one, with its emptyDirs as tmpfs.
