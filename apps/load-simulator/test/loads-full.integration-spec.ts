@@ -49,7 +49,8 @@ describe('the load-simulator on a full LOADS', () => {
       const event = Object.assign(new IngestRecordsEvent(), { integration_id: 901, client_id: 7, destination_id: 3, integration_name: 'full', primary_key: 'id', request_id: 'req-full', part: 0, received_at: new Date().toISOString(), records });
       await publisher.publish(Subjects.IngestRecords, event, { msgId: 'req-full-0' });
 
-      // The flush loads the rows, cannot announce them, and keeps its INGEST message.
+      // The flush loads the rows (a start it cannot announce does not stop it), cannot announce
+      // them, and keeps its INGEST message.
       await waitFor('the rows to be written', async () => (await pg.query('SELECT count(*)::int AS n FROM full_901.data').catch(() => ({ rows: [{ n: 0 }] }))).rows[0].n === 50);
       const ingest = naming.stream(Streams.INGEST.name);
       await waitFor('the INGEST message to be retried at least once', async () => (await jsm.consumers.info(ingest, 'load-simulator')).num_redelivered > 0, { timeoutMs: 20_000 }).catch(async (err: Error) => {
@@ -61,20 +62,22 @@ describe('the load-simulator on a full LOADS', () => {
       // The dispatcher's side takes the fillers: LOADS has room, the retried flush announces.
       await jsm.consumers.add(loads, { durable_name: 'dispatcher', ack_policy: AckPolicy.Explicit });
       const consumer = await nc.jetstream().consumers.get(loads, 'dispatcher');
-      const announced: LoadEvent[] = [];
+      const announced: (LoadEvent & { subject: string })[] = [];
       await waitFor(
         'the load event of the retried flush',
         async () => {
           for await (const m of await consumer.fetch({ max_messages: 100, expires: 1000 })) {
             const e = m.json<LoadEvent>();
-            if (e.integration_name === 'full') announced.push(e);
+            if (e.integration_name === 'full') announced.push({ ...e, subject: naming.logical(m.subject)! });
             await m.ackAck();
           }
-          return announced.length > 0;
+          return announced.some((e) => e.subject === Subjects.TableLoaded);
         },
         { timeoutMs: 30_000 },
       );
-      expect(announced[0]).toMatchObject({ integration_name: 'full', num_rows: 50, client_id: 7 });
+      // The retried flush announces its start (which LOADS had no room for either), then its load.
+      expect(announced.map((e) => e.subject)).toEqual([Subjects.LoadStarted, Subjects.TableLoaded]);
+      expect(announced[1]).toMatchObject({ integration_name: 'full', num_rows: 50, client_id: 7 });
       await waitFor('INGEST to be empty (acknowledged after the announce)', async () => (await jsm.streams.info(ingest)).state.messages === 0, { timeoutMs: 20_000 });
       expect((await pg.query('SELECT count(*)::int AS n FROM full_901.data')).rows[0].n).toBe(50);
       expect((await jsm.streams.info(naming.stream(Streams.DEADLETTER.name))).state.messages).toBe(0);

@@ -110,7 +110,10 @@ export class Batcher implements OnApplicationShutdown {
       const prepared = this.loader.prepare(first.destination_id, schema, first.primary_key, records, new Date());
       await previous;
       writing();
-      await this.announceStart(waiting);
+      // The data does not wait for the announcement (a full LOADS must not stop loading): a
+      // start that could not be published is tried again with the flush, which fails and
+      // is retried whenever its load event cannot be published either.
+      await this.announceStart(waiting).catch((err: Error) => this.log.warn(`load.started of ${schema} not published, the load goes on: ${err.message}`));
       const timer = loadSeconds.startTimer();
       const result = await this.loader.write(prepared);
       timer();
