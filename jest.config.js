@@ -14,4 +14,7 @@ module.exports = {
   globalTeardown: '<rootDir>/libs/testing/src/jest/global-teardown.js',
   // A global option: Jest ignores it in project configs and presets.
   testTimeout: 60_000,
+  // Two test files at a time on this 2-core machine: most of a file's time is spent waiting
+  // for services, NATS and Postgres, and one at a time took 16 minutes.
+  maxWorkers: 2,
 };
