@@ -493,7 +493,7 @@ function composeWith(env: Record<string, string | undefined>): { services: Recor
 }
 
 describe('docker/compose.yaml', () => {
-  const natsPasswords = Object.fromEntries(['HOOK_REGISTRY', 'DISPATCHER', 'INGEST_GATEWAY', 'LOAD_SIMULATOR', 'EMAIL_NOTIFIER'].map((s) => [`NATS_PASSWORD_${s}`, randomBytes(24).toString('hex')]));
+  const natsPasswords = Object.fromEntries(['HOOK_REGISTRY', 'DISPATCHER', 'INGEST_GATEWAY', 'LOAD_SIMULATOR', 'EMAIL_NOTIFIER'].map((s) => [`NATS_PASSWORD_${s}`, `p${randomBytes(24).toString('hex')}`]));
   const SECRETS = { ADMIN_TOKEN: randomBytes(33).toString('base64'), POSTGRES_PASSWORD: randomBytes(24).toString('hex'), SECRETS_KEY: randomBytes(32).toString('base64'), ...natsPasswords };
   const compose = composeWith(SECRETS);
 

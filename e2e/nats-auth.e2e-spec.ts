@@ -40,7 +40,8 @@ const none: NatsAuthSettings = { NATS_CREDS: '', NATS_USER: '', NATS_PASSWORD: '
 
 function passwords(): Credentials {
   const tls = throwawayTls();
-  const pw = Object.fromEntries(SERVICE_NAMES.map((s) => [s, randomBytes(18).toString('base64url')])) as Record<ServiceName, string>;
+  // A letter first, as users.conf needs (nats-server reads "9e10…" as a number).
+  const pw = Object.fromEntries(SERVICE_NAMES.map((s) => [s, `p${randomBytes(18).toString('hex')}`])) as Record<ServiceName, string>;
   return {
     server: {
       files: [join(NATS_CONF, 'permissions.conf'), join(NATS_CONF, 'users.conf')],

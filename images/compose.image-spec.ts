@@ -125,7 +125,7 @@ describe('docker/compose.yaml + compose.local.yaml, for real', () => {
       POSTGRES_PASSWORD: randomBytes(24).toString('hex'),
       SECRETS_KEY: randomBytes(32).toString('base64'),
       ALLOW_PRIVATE_TARGETS: 'true',
-      ...Object.fromEntries(['HOOK_REGISTRY', 'DISPATCHER', 'INGEST_GATEWAY', 'LOAD_SIMULATOR', 'EMAIL_NOTIFIER'].map((s) => [`NATS_PASSWORD_${s}`, randomBytes(24).toString('hex')])),
+      ...Object.fromEntries(['HOOK_REGISTRY', 'DISPATCHER', 'INGEST_GATEWAY', 'LOAD_SIMULATOR', 'EMAIL_NOTIFIER'].map((s) => [`NATS_PASSWORD_${s}`, `p${randomBytes(24).toString('hex')}`])),
     });
     // Host ports of their own: this machine runs a NATS and a Postgres on the usual ones.
     for (const v of ['NATS_HOST_PORT', 'NATS_MONITOR_HOST_PORT', 'POSTGRES_HOST_PORT', 'MAILDEV_HOST_PORT', ...Object.values(HOST_PORT_VARS)]) env[v] = String(await freePort());

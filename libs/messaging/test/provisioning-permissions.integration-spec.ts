@@ -12,7 +12,8 @@ import { connectNats, NatsNaming, natsAuthOptions, provisionStreams } from '../s
  */
 describe('provisioning streams under the shipped NATS permissions', () => {
   const dir = join(__dirname, '..', '..', '..', 'k8s', 'base', 'nats');
-  const passwords = { HOOK_REGISTRY: randomBytes(12).toString('hex'), DISPATCHER: randomBytes(12).toString('hex') };
+  // A letter first: nats-server reads a variable's value as a config value, and a hex one like "9e10…" as a number (users.conf).
+  const passwords = { HOOK_REGISTRY: `p${randomBytes(12).toString('hex')}`, DISPATCHER: `p${randomBytes(12).toString('hex')}` };
   let server: PrivateNatsServer;
   const clients: NatsConnection[] = [];
   const naming = new NatsNaming('');

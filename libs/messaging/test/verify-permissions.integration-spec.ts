@@ -17,7 +17,8 @@ const envName = (s: Service) => s.toUpperCase().replace(/-/g, '_');
  */
 describe('hook.verify under the shipped NATS permissions', () => {
   const dir = join(__dirname, '..', '..', '..', 'k8s', 'base', 'nats');
-  const passwords = Object.fromEntries(SERVICES.map((s) => [s, randomBytes(12).toString('hex')])) as Record<Service, string>;
+  // A letter first, as users.conf needs (see provisioning-permissions).
+  const passwords = Object.fromEntries(SERVICES.map((s) => [s, `p${randomBytes(12).toString('hex')}`])) as Record<Service, string>;
   let server: PrivateNatsServer;
   const clients: NatsConnection[] = [];
 
