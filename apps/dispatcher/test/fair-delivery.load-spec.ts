@@ -92,8 +92,11 @@ describe('deliveries waiting, and accounts sharing the dispatcher', () => {
       await d.publisher.publish(Subjects.HookTest, { hook_id: hook.hook_id, client_id: b.id, event_id: `ping-${b.id}`, requested_at: new Date().toISOString() }, { msgId: `ping-${b.id}` });
       expect(await arrival(healthy, since, (r) => r.body.includes('"event_type":"ping"'))).toBeLessThan(2000);
 
-      // And the waiting ones still wait: nothing was sent to the dead endpoint again.
-      expect(dead.requests).toHaveLength(WAITING);
+      // And the waiting ones still wait: nothing was sent to the dead endpoint again. (A first
+      // attempt the loaded machine cut short, a reset, never reached the receiver: at most WAITING.)
+      const ids = dead.requests.map((r) => r.headers['webhook-id']);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids.length).toBeLessThanOrEqual(WAITING);
       expect(eventId).toBeDefined();
     }, 180_000);
   });
