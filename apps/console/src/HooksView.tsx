@@ -2,7 +2,7 @@ import { FormEvent, useCallback, useEffect, useState } from 'react';
 import { Account, Api, Destination, Hook, HOOK_LIMIT } from './api';
 import { isValidHookUrl } from './checks';
 import { HookSettingsForm } from './HookSettingsForm';
-import { Alert, formatTime, messageOf, Note, ShownOnce } from './ui';
+import { Alert, DestinationOptions, formatTime, messageOf, Note, ShownOnce } from './ui';
 
 // The texts of SPEC §3's errors, shown before any request when the page can tell.
 const INVALID_URI = 'Invalid URI';
@@ -233,11 +233,7 @@ function AddHookForm({
       <label>
         Destination
         <select value={destinationId} onChange={(e) => setDestinationId(Number(e.target.value))}>
-          {destinations.map((d) => (
-            <option key={d.id} value={d.id}>
-              {d.name} (#{d.id})
-            </option>
-          ))}
+          <DestinationOptions destinations={destinations} />
         </select>
       </label>
       <div className="actions">

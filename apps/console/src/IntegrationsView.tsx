@@ -1,7 +1,7 @@
 import { FormEvent, useCallback, useState } from 'react';
 import { Api, Destination, Integration, IntegrationLoad } from './api';
 import { isValidPrimaryKey } from './checks';
-import { Alert, formatTime, messageOf, Note, ShownOnce, usePolling } from './ui';
+import { Alert, DestinationOptions, formatTime, messageOf, Note, ShownOnce, usePolling } from './ui';
 
 const MAX_LIVE_URLS = 2;
 
@@ -78,11 +78,7 @@ export function IntegrationsView({ api }: { api: Api }) {
         <label>
           Destination
           <select value={destinationId} onChange={(e) => setDestinationId(Number(e.target.value))}>
-            {destinations.map((d) => (
-              <option key={d.id} value={d.id}>
-                {d.name} (#{d.id})
-              </option>
-            ))}
+            <DestinationOptions destinations={destinations} />
           </select>
         </label>
         <label>

@@ -1,7 +1,7 @@
 import { FormEvent, useEffect, useState } from 'react';
 import { Account, Api, Destination } from './api';
 import { splitList } from './checks';
-import { Alert, messageOf, Note } from './ui';
+import { Alert, DestinationOptions, messageOf, Note } from './ui';
 
 const MAX_TABLES = 100;
 
@@ -76,11 +76,7 @@ export function SimulateView({ api, account }: { api: Api; account: Account }) {
           Destination
           <select value={destinationId} onChange={(e) => setDestinationId(e.target.value)}>
             <option value="">Any (every hook of the account)</option>
-            {destinations.map((d) => (
-              <option key={d.id} value={d.id}>
-                {d.name} (#{d.id})
-              </option>
-            ))}
+            <DestinationOptions destinations={destinations} />
           </select>
         </label>
         <button type="submit">Run simulation</button>

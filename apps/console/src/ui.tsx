@@ -1,10 +1,23 @@
 import { ReactNode, useEffect, useRef, useState } from 'react';
-import { ApiError } from './api';
+import { ApiError, Destination } from './api';
 
 /** A failure's text for the user: the contract's message, or what went wrong on the way. */
 export function messageOf(err: unknown): string {
   if (err instanceof ApiError) return err.message;
   return 'The service could not be reached. Try again in a moment.';
+}
+
+/** The account's destinations as the `<option>`s of a destination field: "name (#id)", valued by id. */
+export function DestinationOptions({ destinations }: { destinations: Destination[] }) {
+  return (
+    <>
+      {destinations.map((d) => (
+        <option key={d.id} value={d.id}>
+          {d.name} (#{d.id})
+        </option>
+      ))}
+    </>
+  );
 }
 
 /** What went wrong, read out by screen readers as it appears. */
